@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A VMBus channel bound to uio_hv_generic (protocol.md §5.3, §6.1):
+ * discovery under sysfs, both rings mapped, interrupts through 4-byte
+ * read()/write() on /dev/uioN.
+ *
+ * Simulation: when the device path is a UNIX socket, opening it connects
+ * with SOCK_SEQPACKET, receives a 4-byte open status (0 or a positive
+ * errno) with the ring memory as a memfd (SCM_RIGHTS), and the socket
+ * then carries the same 4-byte interrupt reads and writes as the device.
+ */
+#ifndef HVIS_UIO_H
+#define HVIS_UIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvis/ring.h"
+
+struct hv_uio_chan {
+	int fd;
+	bool is_socket;
+	void *map;
+	size_t map_size;
+	uint32_t ring_size; /* per direction, header page included */
+	struct hv_ring tx; /* guest -> host: first half of the mapping */
+	struct hv_ring rx; /* host -> guest: second half */
+};
+
+struct hv_uio_info {
+	char instance[64]; /* VMBus instance GUID, lower case, no braces */
+	char uio_name[32]; /* "uio3" */
+	uint32_t ring_size; /* per direction: channels/<relid>/ring size / 2 */
+};
+
+/*
+ * Find the channel of class_guid (and of that instance, if instance is not
+ * NULL) under sysfs_root (normally "/sys"): the device directory
+ * <root>/bus/vmbus/devices/<instance>/ whose class_id is "{class_guid}",
+ * its uio/uioN entry and its ring size.
+ * Returns 0, -ENOENT if no such device, -ENODEV if the device is not bound
+ * to uio_hv_generic (no uio/ entry), -EBADMSG if the ring size is unusable.
+ */
+int hv_uio_find(const char *sysfs_root, const char *class_guid,
+		const char *instance, struct hv_uio_info *ret);
+
+/*
+ * Open dev_path (normally /dev/uioN) and map both rings of ring_size
+ * bytes each. The channel starts with RX interrupts unmasked.
+ */
+int hv_uio_open(struct hv_uio_chan *c, const char *dev_path,
+		uint32_t ring_size);
+
+void hv_uio_close(struct hv_uio_chan *c);
+
+/*
+ * Consume one interrupt (4-byte read). With a blocking fd this waits;
+ * returns the event count, or -errno (-EAGAIN on a non-blocking fd with
+ * nothing pending, -EIO when the channel was rescinded).
+ */
+int64_t hv_uio_wait(struct hv_uio_chan *c);
+
+/* Unmask our RX interrupts and signal the host (4-byte write of 1). */
+int hv_uio_signal(struct hv_uio_chan *c);
+
+/* hv_ring_read on the RX ring. */
+int hv_uio_recv(struct hv_uio_chan *c, void *buf, size_t size,
+		struct hv_pkt *ret);
+
+/*
+ * Write one INBAND packet to the TX ring, signalling the host if the ring
+ * rules require it. -EAGAIN when the ring is full: the caller waits for
+ * an interrupt (pending_send_sz has been set) and retries.
+ */
+int hv_uio_send(struct hv_uio_chan *c, uint64_t trans_id, const void *payload,
+		size_t len);
+
+#endif
