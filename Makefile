@@ -49,7 +49,7 @@ CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 override CFLAGS += -std=gnu11 $(WARNFLAGS) $(SANFLAGS) -Iinclude \
-	-D_FILE_OFFSET_BITS=64 -DHVIS_VERSION='"$(VERSION)"'
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DHVIS_VERSION='"$(VERSION)"'
 override LDFLAGS += $(SANFLAGS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -163,7 +163,7 @@ bench: all
 # libFuzzer needs clang; these objects live apart from the gcc build.
 FUZZ_SECONDS ?= 60
 FB := build-fuzz
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
 	@mkdir -p $(FB)
