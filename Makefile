@@ -53,17 +53,9 @@ override CFLAGS += -std=gnu11 $(WARNFLAGS) $(SANFLAGS) -Iinclude \
 override LDFLAGS += $(SANFLAGS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
-# pkg-config name : Debian package : Fedora package
-DEPS := libnl-3.0:libnl-3-dev:libnl3-devel \
-	libnl-route-3.0:libnl-3-dev:libnl3-devel \
-	libsystemd:libsystemd-dev:systemd-devel \
-	cmocka:libcmocka-dev:libcmocka-devel
-NODEP_GOALS := deps clean help format distclean
-ifneq ($(filter-out $(NODEP_GOALS),$(or $(MAKECMDGOALS),all)),)
-$(foreach d,$(DEPS),$(if $(shell pkg-config --exists $(word 1,$(subst :, ,$(d))) && echo y),,\
-	$(error missing $(word 1,$(subst :, ,$(d))): install the Debian package \
-	$(word 2,$(subst :, ,$(d))) (Fedora: $(word 3,$(subst :, ,$(d)))), or run 'make deps')))
-endif
+# Missing build dependencies stop the build with the package to install
+# (tests/ensure-deps.sh; as root on Debian it installs them itself unless
+# HVIS_NO_AUTO_DEPS=1).
 PKGS := libnl-3.0 libnl-route-3.0 libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -106,11 +98,14 @@ FUZZ_SRCS := $(wildcard lib/fuzz-*.c tests/hvsim/fuzz-*.c \
 FUZZ_REPLAY := $(patsubst %.c,$(B)/%-replay,$(FUZZ_SRCS))
 
 .SECONDARY:
-.PHONY: all check demo bench fuzz deps install uninstall clean format help \
+deps-ok:
+	@tests/ensure-deps.sh build
+
+.PHONY: deps-ok all check demo bench fuzz deps install uninstall clean format help \
 	check-format
 all: $(PROGS) $(HVSIM) $(HELPERS) $(TESTS) $(FUZZ_REPLAY)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -183,16 +178,7 @@ fuzz:
 fuzz: SHELL := /bin/bash
 
 deps:
-	@if command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		build-essential pkg-config clang libnl-3-dev libnl-route-3-dev \
-		libsystemd-dev libcmocka-dev mandoc iproute2 dbus-daemon \
-		e2fsprogs xfsprogs btrfs-progs squashfs-tools util-linux kmod \
-		python3 cloud-init hyperv-daemons; \
-	else \
-		echo "Not Debian. On Fedora: dnf install gcc make pkgconf clang libnl3-devel systemd-devel libcmocka-devel mandoc iproute dbus-daemon e2fsprogs xfsprogs btrfs-progs squashfs-tools cloud-init hyperv-daemons"; \
-		exit 1; \
-	fi
+	@tests/ensure-deps.sh install
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
