@@ -29,14 +29,16 @@ struct hv_pkt {
 
 /*
  * Attach to a ring region of region_size bytes (4096-byte header + data).
- * -EINVAL if the region is too small or the data size is not a multiple
- * of 8.
+ * -EINVAL if the region is too small, not 8-byte aligned, or the data size
+ * is not a multiple of 8 (or does not fit a u32 index).
  */
 int hv_ring_init(struct hv_ring *r, void *region, size_t region_size);
 
 /*
  * Copy the next packet out of an inbound ring into buf and advance the
- * read index past it and its trailer.
+ * read index past it and its trailer. buf then holds the whole packet,
+ * its first 16 bytes being the validated descriptor (wire order); ret is
+ * filled only on success and its payload points into buf.
  * Returns the packet length (descriptor included), -EAGAIN if the ring is
  * empty, -EBADMSG if an index or the descriptor is corrupt (nothing is
  * consumed: the ring is unusable until reset), -EMSGSIZE if the packet is
@@ -58,15 +60,25 @@ int hv_ring_write(struct hv_ring *r, uint16_t type, uint16_t flags,
 /* Bytes a reader could consume now; 0 if the indexes are corrupt. */
 uint32_t hv_ring_bytes_to_read(const struct hv_ring *r);
 
-/* Bytes a writer could add now (always < size); 0 if corrupt. */
+/*
+ * Bytes a writer could add now (always < size); 0 if corrupt. A packet of
+ * total length T (descriptor + padded payload + trailer) fits iff
+ * T <= this value: it is size - bytes_to_read - 8, the 8 being the gap
+ * that keeps the ring from ever becoming completely full.
+ */
 uint32_t hv_ring_bytes_to_write(const struct hv_ring *r);
 
-/* Our own interrupt mask on an inbound ring: true = don't interrupt me. */
+/*
+ * Our own interrupt mask on an inbound ring: true = don't interrupt me.
+ * After unmasking, re-check hv_ring_bytes_to_read(): a packet that arrived
+ * while masked raised no interrupt (a full fence orders that check).
+ */
 void hv_ring_set_interrupt_mask(struct hv_ring *r, bool masked);
 
 /*
  * Producer flow control: ask the host to signal us once sz bytes are free
- * in our outbound ring (0 clears the request).
+ * in our outbound ring (0 clears the request). Re-check free space after
+ * setting it: the host may have drained the ring before seeing the request.
  */
 void hv_ring_set_pending_send(struct hv_ring *r, uint32_t sz);
 
