@@ -577,3 +577,37 @@ int hv_uio_send(struct hv_uio_chan *c, uint64_t trans_id, const void *payload,
 		hv_ring_set_pending_send(&c->tx, 0);
 	return r == 1 ? hv_uio_signal(c) : 0;
 }
+
+int hv_uio_process(struct hv_uio_chan *c, void *buf, size_t size,
+		   hv_uio_packet_fn fn, void *userdata, unsigned int *skipped)
+{
+	struct hv_pkt pkt;
+	int handled = 0, r;
+
+	for (;;) {
+		r = hv_uio_recv(c, buf, size, &pkt);
+		if (r == -EMSGSIZE) {
+			if (skipped)
+				(*skipped)++;
+			continue;
+		}
+		if (r == -EAGAIN) {
+			/*
+			 * Unmask, signal, then look again: a packet the host
+			 * wrote while we were masked raised no interrupt.
+			 */
+			r = hv_uio_signal(c);
+			if (r < 0)
+				return r;
+			if (hv_ring_bytes_to_read(&c->rx) == 0)
+				return handled;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		r = fn(c, &pkt, userdata);
+		if (r < 0)
+			return r;
+		handled++;
+	}
+}

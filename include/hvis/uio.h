@@ -94,4 +94,23 @@ int hv_uio_recv(struct hv_uio_chan *c, void *buf, size_t size,
 int hv_uio_send(struct hv_uio_chan *c, uint64_t trans_id, const void *payload,
 		size_t len);
 
+/*
+ * Called for each packet hv_uio_process() reads; a negative return stops
+ * processing and is passed back.
+ */
+typedef int (*hv_uio_packet_fn)(struct hv_uio_chan *c, struct hv_pkt *pkt,
+				void *userdata);
+
+/*
+ * Serve everything the host has queued: read every packet into buf (size
+ * bytes) and hand it to fn, then unmask interrupts and signal the host,
+ * and repeat while packets are pending. Call it once right after
+ * hv_uio_open() (the kernel's first open leaves RX interrupts masked, so
+ * packets the host sent before then raised none) and after each
+ * hv_uio_wait(). Packets larger than buf are skipped (counted in
+ * *skipped if not NULL). Returns the number of packets handled or -errno.
+ */
+int hv_uio_process(struct hv_uio_chan *c, void *buf, size_t size,
+		   hv_uio_packet_fn fn, void *userdata, unsigned int *skipped);
+
 #endif

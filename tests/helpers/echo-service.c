@@ -62,31 +62,26 @@ static int serve_chardev(const char *path, int sigfd)
 	return 0;
 }
 
-static int drain(struct hv_uio_chan *c)
+static int echo_packet(struct hv_uio_chan *c, struct hv_pkt *pkt, void *ud)
 {
-	struct hv_pkt pkt;
+	int64_t ev;
 	int r;
 
-	for (;;) {
-		r = hv_uio_recv(c, buf, sizeof(buf), &pkt);
-		if (r == -EAGAIN)
-			return 0;
-		if (r == -EMSGSIZE) {
-			log_warning("dropped a packet larger than %zu bytes",
-				    sizeof(buf));
-			continue;
-		}
-		if (r < 0)
-			return log_error_errno(r, "ring read");
-		r = hv_uio_send(c, pkt.desc.trans_id, pkt.payload,
-				pkt.payload_len);
-		if (r < 0)
-			return log_error_errno(r, "ring write");
+	/*
+	 * TX full: hv_uio_send() asked the host (pending_send_sz) to signal
+	 * us once it has read enough; wait for that and retry.
+	 */
+	while ((r = hv_uio_send(c, pkt->desc.trans_id, pkt->payload,
+				pkt->payload_len)) == -EAGAIN) {
+		ev = hv_uio_wait(c);
+		if (ev < 0)
+			return log_error_errno((int)ev, "interrupt read");
 	}
+	return r < 0 ? log_error_errno(r, "ring write") : 0;
 }
 
-static int serve_uio(const char *sysroot, const char *devdir,
-		     const char *guid, int sigfd)
+static int serve_uio(const char *sysroot, const char *devdir, const char *guid,
+		     int sigfd)
 {
 	struct hv_uio_info info;
 	struct hv_uio_chan c;
@@ -96,13 +91,13 @@ static int serve_uio(const char *sysroot, const char *devdir,
 	r = hv_uio_find(sysroot, guid, NULL, &info);
 	if (r < 0)
 		return log_error_errno(r, "find channel %s", guid);
-	if (hv_snprintf(path, sizeof(path), "%s/%s", devdir, info.uio_name) <
-	    0)
+	if (hv_snprintf(path, sizeof(path), "%s/%s", devdir, info.uio_name) < 0)
 		return log_error_errno(E2BIG, "device path");
 	r = hv_uio_open(&c, path, info.ring_size);
 	if (r < 0)
 		return log_error_errno(r, "open %s", path);
-	for (;;) {
+	r = hv_uio_process(&c, buf, sizeof(buf), echo_packet, NULL, NULL);
+	while (r >= 0) {
 		struct pollfd p[2] = {
 			{ .fd = c.fd, .events = POLLIN },
 			{ .fd = sigfd, .events = POLLIN },
@@ -126,16 +121,8 @@ static int serve_uio(const char *sysroot, const char *devdir,
 			r = log_error_errno((int)ev, "interrupt read");
 			break;
 		}
-		do {
-			r = drain(&c);
-			if (r < 0)
-				break;
-			r = hv_uio_signal(&c);
-			if (r < 0)
-				break;
-		} while (hv_ring_bytes_to_read(&c.rx) > 0);
-		if (r < 0)
-			break;
+		r = hv_uio_process(&c, buf, sizeof(buf), echo_packet, NULL,
+				   NULL);
 	}
 	hv_uio_close(&c);
 	return r;
@@ -154,8 +141,9 @@ int main(int argc, char **argv)
 	else if (argc == 5 && strcmp(argv[1], "uio") == 0)
 		r = serve_uio(argv[2], argv[3], argv[4], sigfd);
 	else {
-		fprintf(stderr, "usage: echo-service chardev PATH\n"
-				"       echo-service uio SYSROOT DEVDIR GUID\n");
+		fprintf(stderr,
+			"usage: echo-service chardev PATH\n"
+			"       echo-service uio SYSROOT DEVDIR GUID\n");
 		return 2;
 	}
 	return r < 0 ? 1 : 0;
