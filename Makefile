@@ -50,7 +50,7 @@ WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 override CFLAGS += -std=gnu11 $(WARNFLAGS) $(SANFLAGS) -Iinclude -Itests \
 	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DHVIS_VERSION='"$(VERSION)"'
-override LDFLAGS += $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS) -pthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 # Missing build dependencies stop the build with the package to install

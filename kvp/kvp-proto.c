@@ -33,11 +33,10 @@ static int take_string(const uint8_t *field, size_t cap, uint32_t size,
 /* The value fields of GET, SET and ENUMERATE share one layout. */
 static int take_key(const uint8_t *v, struct kvp_request *req)
 {
-	return take_string(v + offsetof(struct hv_kvp_exchg_msg_value, key),
-			   KVP_KEY_MAX,
-			   hv_le32(v + offsetof(struct hv_kvp_exchg_msg_value,
-						key_size)),
-			   req->key, sizeof(req->key), 0);
+	return take_string(
+		v + offsetof(struct hv_kvp_exchg_msg_value, key), KVP_KEY_MAX,
+		hv_le32(v + offsetof(struct hv_kvp_exchg_msg_value, key_size)),
+		req->key, sizeof(req->key), 0);
 }
 
 int kvp_proto_decode(const void *msg, size_t len, struct kvp_request *req)
@@ -82,11 +81,12 @@ int kvp_proto_decode(const void *msg, size_t len, struct kvp_request *req)
 		return 0;
 	case KVP_OP_DELETE:
 		v = m + OFF_BODY;
-		return take_string(v + offsetof(struct hv_kvp_msg_delete, key),
-				   KVP_KEY_MAX,
-				   hv_le32(v + offsetof(struct hv_kvp_msg_delete,
-							key_size)),
-				   req->key, sizeof(req->key), 0);
+		return take_string(
+			v + offsetof(struct hv_kvp_msg_delete, key),
+			KVP_KEY_MAX,
+			hv_le32(v +
+				offsetof(struct hv_kvp_msg_delete, key_size)),
+			req->key, sizeof(req->key), 0);
 	case KVP_OP_GET:
 		/* §3.2 GET quirk: only the key is meaningful. */
 		return take_key(m + OFF_BODY, req);
@@ -95,18 +95,19 @@ int kvp_proto_decode(const void *msg, size_t len, struct kvp_request *req)
 		r = take_key(v, req);
 		if (r < 0)
 			return r;
-		req->value_type = hv_le32(
-			v + offsetof(struct hv_kvp_exchg_msg_value, value_type));
+		req->value_type =
+			hv_le32(v + offsetof(struct hv_kvp_exchg_msg_value,
+					     value_type));
 		/*
 		 * The kernel renders REG_U32/REG_U64 as decimal text, so
 		 * every value reaching us is a string; an empty one is legal.
 		 */
-		return take_string(v + offsetof(struct hv_kvp_exchg_msg_value,
-						value),
-				   KVP_VALUE_MAX,
-				   hv_le32(v + offsetof(struct hv_kvp_exchg_msg_value,
-							value_size)),
-				   req->value, sizeof(req->value), 1);
+		return take_string(
+			v + offsetof(struct hv_kvp_exchg_msg_value, value),
+			KVP_VALUE_MAX,
+			hv_le32(v + offsetof(struct hv_kvp_exchg_msg_value,
+					     value_size)),
+			req->value, sizeof(req->value), 1);
 	}
 }
 
@@ -136,8 +137,7 @@ static int put_value(uint8_t *v, const char *key, const char *value)
 	}
 	memset(v + offsetof(struct hv_kvp_exchg_msg_value, value), 0,
 	       KVP_VALUE_MAX);
-	memcpy(v + offsetof(struct hv_kvp_exchg_msg_value, value), value,
-	       vlen);
+	memcpy(v + offsetof(struct hv_kvp_exchg_msg_value, value), value, vlen);
 	hv_put_le32(v + offsetof(struct hv_kvp_exchg_msg_value, value_size),
 		    (uint32_t)vlen + 1);
 	hv_put_le32(v + offsetof(struct hv_kvp_exchg_msg_value, value_type),
