@@ -1,0 +1,1093 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The pool store (see kvp-pool.h for the contract). One operation is:
+ *
+ *   lock (flock, then OFD; shared or exclusive; bounded wait)
+ *   drain inotify; reopen if the file was replaced under its name
+ *   finish a journal left by a killed writer
+ *   reload the key index if the file changed
+ *   do the work (pread a value, or journal + pwrite one record)
+ *   after a write: drain inotify again, discarding our own events
+ *   unlock
+ *
+ * The index is trusted only while nobody else wrote the file. Every writer
+ * we know of holds a lock we conflict with while it writes (cloud-init:
+ * flock; kvp_client and the reference daemon: classic fcntl locks; hv-kvp:
+ * both), and inotify events are queued by the writer's own write() call,
+ * before it can unlock. So once we hold both locks every foreign change is
+ * already in our inotify queue, and whatever arrives for this pool while
+ * we still hold them is ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvis/util.h"
+#include "kvp-index.h"
+#include "kvp-journal.h"
+#include "kvp-pool-internal.h"
+#include "kvp-pool.h"
+
+#define REC KVP_POOL_RECORD_SIZE
+#define RELOAD_CHUNK 32u /* records per read when loading the index */
+/* 40 GiB of records; beyond this the file is not a pool. */
+#define MAX_RECORDS (16u * 1024 * 1024)
+
+#define FILE_EVENTS \
+	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVE_SELF | IN_DELETE_SELF)
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+
+struct pool_file {
+	unsigned int id;
+	char path[PATH_MAX];
+	int fd;
+	int jfd; /* journal; -1 when we never write this pool */
+	int wd; /* inotify watch; -1: fstat fallback for this pool */
+	int ro_err; /* why we may not write, or 0 */
+	bool dirty; /* index may not match the file */
+	bool check_path; /* the name may point to another file now */
+	struct kvp_index ix;
+	struct stat st; /* the file as of our last reload or write */
+	uint64_t gen; /* bumped on every change we know of */
+
+	/* Enumeration cursor: what we last returned to the host. */
+	bool cur_valid;
+	uint32_t cur_index;
+	size_t cur_slot;
+	uint64_t cur_gen;
+	size_t cur_key_len;
+	char cur_key[KVP_POOL_KEY_SIZE + 1];
+
+	struct kvp_pool_stats stats;
+};
+
+struct kvp_pool_store {
+	int ifd;
+	int dir_wd;
+	unsigned int flags;
+	unsigned int timeout_ms;
+	uint64_t tear; /* test hook: bytes the next pool write may write */
+	struct pool_file pools[KVP_POOL_NUM];
+};
+
+static const char *const pool_names[KVP_POOL_NUM] = {
+	[KVP_POOL_EXTERNAL] = "external",
+	[KVP_POOL_GUEST] = "guest",
+	[KVP_POOL_AUTO] = "auto",
+	[KVP_POOL_AUTO_EXTERNAL] = "auto_external",
+	[KVP_POOL_AUTO_INTERNAL] = "auto_internal",
+};
+
+const char *kvp_pool_name(unsigned int pool)
+{
+	return pool < KVP_POOL_NUM ? pool_names[pool] : NULL;
+}
+
+int kvp_pool_from_string(const char *s)
+{
+	char buf[32];
+	unsigned int i;
+	uint32_t n;
+
+	if (!s)
+		return -EINVAL;
+	if (hv_parse_u32(s, &n) == 0)
+		return n < KVP_POOL_NUM ? (int)n : -EINVAL;
+	if (hv_strscpy(buf, s, sizeof(buf)) < 0)
+		return -EINVAL;
+	for (i = 0; buf[i]; i++)
+		if (buf[i] == '-')
+			buf[i] = '_';
+	for (i = 0; i < KVP_POOL_NUM; i++)
+		if (strcasecmp(buf, pool_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool pool_watched(const struct kvp_pool_store *s,
+			 const struct pool_file *p)
+{
+	return s->ifd >= 0 && s->dir_wd >= 0 && p->wd >= 0;
+}
+
+static void pool_mark(struct pool_file *p, bool path)
+{
+	p->dirty = true;
+	if (path)
+		p->check_path = true;
+}
+
+static void store_mark_all(struct kvp_pool_store *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < KVP_POOL_NUM; i++)
+		pool_mark(&s->pools[i], true);
+}
+
+/* ".kvp_pool_<N>" from a NUL-padded inotify name; -1 if not a pool. */
+static int pool_from_filename(const char *name, size_t len)
+{
+	static const char prefix[] = ".kvp_pool_";
+	size_t n = strnlen(name, len);
+
+	if (n != sizeof(prefix) || memcmp(name, prefix, sizeof(prefix) - 1))
+		return -1;
+	if (name[n - 1] < '0' || name[n - 1] >= '0' + KVP_POOL_NUM)
+		return -1;
+	return name[n - 1] - '0';
+}
+
+static void store_event(struct kvp_pool_store *s,
+			const struct inotify_event *ev, const char *name,
+			int own)
+{
+	unsigned int i;
+	int id;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		store_mark_all(s);
+		return;
+	}
+	if (ev->wd == s->dir_wd) {
+		if (ev->mask & IN_IGNORED) {
+			/* The directory went away: names can no longer be
+			 * watched, every pool falls back to fstat. */
+			s->dir_wd = -1;
+			store_mark_all(s);
+			return;
+		}
+		id = pool_from_filename(name, ev->len);
+		if (id >= 0)
+			pool_mark(&s->pools[id], true);
+		return;
+	}
+	for (i = 0; i < KVP_POOL_NUM; i++) {
+		struct pool_file *p = &s->pools[i];
+
+		if (p->wd < 0 || p->wd != ev->wd)
+			continue;
+		if (ev->mask & IN_IGNORED) {
+			p->wd = -1;
+			pool_mark(p, true);
+		} else if (ev->mask &
+			   (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) {
+			/* Renames and unlinks need no lock on the file, so
+			 * they are never ours to ignore. */
+			pool_mark(p, true);
+		} else if ((int)i != own) {
+			pool_mark(p, false);
+		}
+		return;
+	}
+}
+
+/*
+ * Read every queued inotify event without blocking. Events mark their pool
+ * dirty, except data events on pool own (-1: none), which are ours: we
+ * hold its locks, so nobody else can have written it.
+ */
+static void store_drain(struct kvp_pool_store *s, int own)
+{
+	union {
+		struct inotify_event ev;
+		char buf[4096];
+	} u;
+
+	if (s->ifd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(s->ifd, u.buf, sizeof(u.buf));
+		size_t off = 0;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				store_mark_all(s);
+			return;
+		}
+		if (n == 0)
+			return;
+		while (off + sizeof(struct inotify_event) <= (size_t)n) {
+			struct inotify_event ev;
+			size_t next;
+
+			memcpy(&ev, u.buf + off, sizeof(ev));
+			next = off + sizeof(ev) + ev.len;
+			if (next > (size_t)n) {
+				store_mark_all(s);
+				break;
+			}
+			store_event(s, &ev, u.buf + off + sizeof(ev), own);
+			off = next;
+		}
+	}
+}
+
+static int make_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0) {
+		/* Our mode, not the caller's umask: other readers need it. */
+		if (chmod(path, mode) < 0)
+			return -errno;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/*
+ * (Re)open p->path, creating it 0644 unless read-only, and watch it. The
+ * old descriptor is replaced only on success.
+ */
+static int pool_open_file(struct kvp_pool_store *s, struct pool_file *p)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st, pst;
+	int ro_err = 0;
+
+	if (s->flags & KVP_POOL_OPEN_READ_ONLY) {
+		fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		ro_err = EROFS;
+	} else {
+		fd = open(p->path,
+			  O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK,
+			  0644);
+		/* LISA and other readers expect 0644 whatever our umask. */
+		if (fd >= 0 && fchmod(fd, 0644) < 0)
+			return -errno;
+		if (fd < 0 && errno == EEXIST)
+			fd = open(p->path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 &&
+		    (errno == EACCES || errno == EROFS || errno == EPERM)) {
+			ro_err = errno;
+			fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		}
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = TAKE_FD(fd);
+	p->ro_err = ro_err;
+	p->st = st;
+	p->dirty = true;
+	p->check_path = false;
+	if (s->ifd >= 0) {
+		if (p->wd >= 0)
+			inotify_rm_watch(s->ifd, p->wd);
+		p->wd = inotify_add_watch(s->ifd, p->path, FILE_EVENTS);
+		/* The watch follows the name; if the name moved on between
+		 * open() and here, look again at the next operation. */
+		if (p->wd >= 0 &&
+		    (stat(p->path, &pst) < 0 || pst.st_ino != st.st_ino ||
+		     pst.st_dev != st.st_dev))
+			p->check_path = true;
+	}
+	return 0;
+}
+
+static void pool_unlock(struct pool_file *p)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	/* Reverse order of taking. */
+	fcntl(p->fd, F_OFD_SETLK, &fl);
+	flock(p->fd, LOCK_UN);
+}
+
+/*
+ * flock() first (cloud-init's lock), then a whole-file OFD lock (conflicts
+ * with classic fcntl locks, and is not dropped when some other descriptor
+ * of the file is closed, unlike the classic lock the reference daemon
+ * loses that way). Neither call has a timed form and a signal-based
+ * timeout does not belong in a library, so poll with a growing pause
+ * (capped at 1 ms: a blocked waiter is woken by the unlock, a poller only
+ * sees the gap if it looks often) until the deadline: -ETIMEDOUT, holding
+ * nothing.
+ */
+static int pool_lock(struct pool_file *p, bool excl, uint64_t deadline)
+{
+	struct flock fl = {
+		.l_type = excl ? F_WRLCK : F_RDLCK,
+		.l_whence = SEEK_SET,
+	};
+	uint64_t pause = 50000, now;
+	bool have_flock = false;
+	int r;
+
+	for (;;) {
+		if (!have_flock) {
+			if (flock(p->fd,
+				  (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+				have_flock = true;
+			else if (errno != EWOULDBLOCK && errno != EINTR)
+				return -errno;
+		}
+		if (have_flock) {
+			if (fcntl(p->fd, F_OFD_SETLK, &fl) == 0)
+				return 0;
+			if (errno != EAGAIN && errno != EACCES &&
+			    errno != EINTR) {
+				r = -errno;
+				flock(p->fd, LOCK_UN);
+				return r;
+			}
+		}
+		now = now_ns();
+		if (now >= deadline) {
+			if (have_flock)
+				flock(p->fd, LOCK_UN);
+			return -ETIMEDOUT;
+		}
+		{
+			uint64_t d = HV_MIN(pause, deadline - now);
+			struct timespec ts = {
+				.tv_sec = (time_t)(d / 1000000000u),
+				.tv_nsec = (long)(d % 1000000000u),
+			};
+
+			nanosleep(&ts, NULL);
+		}
+		pause = HV_MIN(pause * 2, (uint64_t)1000000);
+	}
+}
+
+/*
+ * The file at p->path is no longer the one we hold (replaced by rename,
+ * or removed): reopen it. Without watches we cannot know, so we look every
+ * time. Returns 0 (same file, still locked), 1 (reopened) or -errno, both
+ * unlocked.
+ */
+static int pool_check_path(struct kvp_pool_store *s, struct pool_file *p)
+{
+	struct stat a, b;
+	int r;
+
+	if (pool_watched(s, p) && !p->check_path)
+		return 0;
+	if (fstat(p->fd, &a) < 0)
+		r = -errno;
+	else if (stat(p->path, &b) == 0)
+		r = a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : 1;
+	else
+		r = errno == ENOENT ? 1 : -errno;
+	if (r == 0) {
+		p->check_path = false;
+		return 0;
+	}
+	pool_unlock(p);
+	if (r < 0)
+		return r;
+	r = pool_open_file(s, p);
+	if (r < 0)
+		return r;
+	p->stats.reopens++;
+	return 1;
+}
+
+/* Re-read every key of the file into a fresh index. */
+static int pool_reload(struct pool_file *p, const struct stat *st)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct kvp_index ix;
+	uint64_t n = (uint64_t)st->st_size / REC, i;
+	int r = 0;
+
+	if (n > MAX_RECORDS)
+		return -EFBIG;
+	buf = malloc(RELOAD_CHUNK * REC);
+	if (!buf)
+		return -ENOMEM;
+	kvp_index_init(&ix, p->ix.seed);
+	for (i = 0; i < n && r >= 0;) {
+		size_t want = (size_t)HV_MIN((uint64_t)RELOAD_CHUNK, n - i), k;
+		ssize_t got = kvp_pread_full(p->fd, buf, want * REC, i * REC);
+
+		if (got < 0) {
+			r = (int)got;
+			break;
+		}
+		for (k = 0; k < (size_t)got / REC && r >= 0; k++) {
+			const char *key = (const char *)buf + k * REC;
+
+			r = kvp_index_append(&ix, key,
+					     strnlen(key, KVP_POOL_KEY_SIZE));
+		}
+		i += (size_t)got / REC;
+		if ((size_t)got < want * REC)
+			break; /* shrank under a writer that takes no lock */
+	}
+	if (r < 0) {
+		kvp_index_free(&ix);
+		return r;
+	}
+	kvp_index_free(&p->ix);
+	p->ix = ix;
+	p->st = *st;
+	p->gen++;
+	p->stats.reloads++;
+	p->dirty = i != n;
+	return 0;
+}
+
+static int pool_recover(struct kvp_pool_store *s, struct pool_file *p)
+{
+	const char *reason = NULL;
+	int r;
+
+	r = kvp_journal_recover(p->jfd, p->fd, p->id, &reason);
+	if (r < 0)
+		return r;
+	if (r == KVP_JOURNAL_REDONE) {
+		p->stats.journal_redone++;
+		store_drain(s, (int)p->id);
+	} else if (r == KVP_JOURNAL_DISCARDED) {
+		p->stats.journal_discarded++;
+		p->stats.journal_reason = reason;
+	}
+	p->dirty = true;
+	return 0;
+}
+
+/*
+ * Does the file still match our index? With inotify the events said so
+ * already (p->dirty); size and inode are compared as well because they
+ * cost nothing more. Without inotify (no instance left, no watch, no
+ * directory) this comparison is all we have, and it is weaker: mtime and
+ * ctime move in timer ticks (several ms, a second on some file systems),
+ * so a rewrite of the same size within one tick of our last look - exactly
+ * what kvp_client does when it updates a key (delete + append) - leaves
+ * size, mtime and ctime unchanged and goes unnoticed. That is why it is
+ * only the fallback.
+ */
+static void pool_check_stat(struct kvp_pool_store *s, struct pool_file *p,
+			    const struct stat *st)
+{
+	const struct stat *o = &p->st;
+
+	if (st->st_size != o->st_size || st->st_ino != o->st_ino ||
+	    st->st_dev != o->st_dev)
+		p->dirty = true;
+	else if (!pool_watched(s, p) &&
+		 (st->st_mtim.tv_sec != o->st_mtim.tv_sec ||
+		  st->st_mtim.tv_nsec != o->st_mtim.tv_nsec ||
+		  st->st_ctim.tv_sec != o->st_ctim.tv_sec ||
+		  st->st_ctim.tv_nsec != o->st_ctim.tv_nsec))
+		p->dirty = true;
+}
+
+/* Lock p and bring its index up to date with the file. */
+static int pool_begin_until(struct kvp_pool_store *s, struct pool_file *p,
+			    bool excl, uint64_t deadline)
+{
+	unsigned int reopened = 0;
+	struct stat st;
+	int r;
+
+	for (;;) {
+		r = pool_lock(p, excl, deadline);
+		if (r < 0)
+			return r;
+		store_drain(s, -1);
+		r = pool_check_path(s, p);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			if (++reopened > 8)
+				return -ESTALE;
+			continue;
+		}
+		if (p->jfd >= 0 && !p->ro_err) {
+			r = kvp_journal_pending(p->jfd);
+			if (r > 0 && !excl) {
+				/* Finishing a killed writer's work needs the
+				 * exclusive locks. */
+				pool_unlock(p);
+				excl = true;
+				continue;
+			}
+			if (r > 0)
+				r = pool_recover(s, p);
+			if (r < 0)
+				goto fail;
+		}
+		if (fstat(p->fd, &st) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		pool_check_stat(s, p, &st);
+		if (p->dirty) {
+			r = pool_reload(p, &st);
+			if (r < 0)
+				goto fail;
+		}
+		return 0;
+	}
+fail:
+	pool_unlock(p);
+	return r;
+}
+
+static int pool_begin(struct kvp_pool_store *s, struct pool_file *p, bool excl)
+{
+	return pool_begin_until(s, p, excl,
+				now_ns() + (uint64_t)s->timeout_ms * 1000000u);
+}
+
+static void pool_end(struct pool_file *p)
+{
+	pool_unlock(p);
+}
+
+/* After our own write, still under the locks. */
+static void pool_end_write(struct kvp_pool_store *s, struct pool_file *p)
+{
+	store_drain(s, (int)p->id);
+	if (fstat(p->fd, &p->st) < 0)
+		p->dirty = true;
+	pool_unlock(p);
+}
+
+/*
+ * Journal j, carry it out, drop the journal. If the write fails (a full
+ * disk while appending) put the old bytes back so no torn record stays;
+ * should that fail too, the journal stays and the next operation redoes.
+ */
+static int pool_mutate(struct kvp_pool_store *s, struct pool_file *p,
+		       const struct kvp_journal *j, const void *data,
+		       uint64_t src_off, const void *old)
+{
+	uint64_t tear = s->tear;
+	int r;
+
+	r = kvp_journal_write(p->jfd, j, data, p->fd, src_off, old);
+	if (r < 0) {
+		kvp_journal_clear(p->jfd);
+		return r;
+	}
+	s->tear = UINT64_MAX;
+	r = kvp_journal_apply(p->jfd, j, data, p->fd, tear);
+	if (r == -ECANCELED) {
+		p->dirty = true;
+		return r;
+	}
+	if (r < 0) {
+		p->dirty = true;
+		if (j->shifted)
+			return r;
+		if (kvp_pwrite_full(p->fd, old, j->old_len, j->offset) < 0)
+			return r;
+		if (j->new_size > j->old_size &&
+		    ftruncate(p->fd, (off_t)j->old_size) < 0)
+			return r;
+		kvp_journal_clear(p->jfd);
+		return r;
+	}
+	/* Should this fail, the journal still describes what the file now
+	 * holds, and redoing it later changes nothing. */
+	kvp_journal_clear(p->jfd);
+	return 0;
+}
+
+static struct pool_file *store_pool(struct kvp_pool_store *s, unsigned int pool)
+{
+	if (!s || pool >= KVP_POOL_NUM)
+		return NULL;
+	return &s->pools[pool];
+}
+
+static int check_key(const char *key, size_t *ret_len)
+{
+	size_t n;
+
+	if (!key)
+		return -EINVAL;
+	n = strnlen(key, KVP_POOL_KEY_SIZE);
+	if (n == 0)
+		return -EINVAL;
+	if (n == KVP_POOL_KEY_SIZE)
+		return -E2BIG;
+	*ret_len = n;
+	return 0;
+}
+
+static int check_writable(const struct pool_file *p)
+{
+	if (p->id == KVP_POOL_AUTO)
+		return -EPERM;
+	if (p->ro_err)
+		return -p->ro_err;
+	if (p->jfd < 0)
+		return -EROFS;
+	return 0;
+}
+
+int kvp_pool_get(struct kvp_pool_store *s, unsigned int pool, const char *key,
+		 char *value, size_t size)
+{
+	struct pool_file *p = store_pool(s, pool);
+	char buf[KVP_POOL_VALUE_SIZE];
+	size_t klen, vlen;
+	ssize_t slot, n;
+	int r;
+
+	if (!p || !value)
+		return -EINVAL;
+	r = check_key(key, &klen);
+	if (r < 0)
+		return r;
+	r = pool_begin(s, p, false);
+	if (r < 0)
+		return r;
+	slot = kvp_index_find(&p->ix, key, klen);
+	if (slot < 0) {
+		r = -ENOENT;
+		goto out;
+	}
+	n = kvp_pread_full(p->fd, buf, sizeof(buf),
+			   (uint64_t)slot * REC + KVP_POOL_KEY_SIZE);
+	if (n < 0 || (size_t)n != sizeof(buf)) {
+		p->dirty = true;
+		r = n < 0 ? (int)n : -EIO;
+		goto out;
+	}
+	vlen = strnlen(buf, sizeof(buf));
+	if (vlen >= size) {
+		r = -ENOBUFS;
+		goto out;
+	}
+	memcpy(value, buf, vlen);
+	value[vlen] = '\0';
+	r = (int)vlen;
+out:
+	pool_end(p);
+	return r;
+}
+
+int kvp_pool_set(struct kvp_pool_store *s, unsigned int pool, const char *key,
+		 const char *value)
+{
+	struct pool_file *p = store_pool(s, pool);
+	uint8_t rec[REC] = { 0 }, old[REC];
+	struct kvp_journal j = { 0 };
+	size_t klen, vlen;
+	ssize_t slot, n;
+	int r;
+
+	if (!p || !value)
+		return -EINVAL;
+	r = check_key(key, &klen);
+	if (r < 0)
+		return r;
+	vlen = strnlen(value, KVP_POOL_VALUE_SIZE);
+	if (vlen == KVP_POOL_VALUE_SIZE)
+		return -E2BIG;
+	r = check_writable(p);
+	if (r < 0)
+		return r;
+	memcpy(rec, key, klen);
+	memcpy(rec + KVP_POOL_KEY_SIZE, value, vlen);
+
+	r = pool_begin(s, p, true);
+	if (r < 0)
+		return r;
+	j.pool = p->id;
+	j.dev = (uint64_t)p->st.st_dev;
+	j.ino = (uint64_t)p->st.st_ino;
+	j.old_size = (uint64_t)p->st.st_size;
+	j.len = REC;
+	slot = kvp_index_find(&p->ix, key, klen);
+	if (slot >= 0) {
+		j.offset = (uint64_t)slot * REC;
+		j.new_size = j.old_size;
+	} else {
+		/* Record-aligned: a torn record at the end is overwritten. */
+		j.offset = (uint64_t)p->ix.n * REC;
+		j.new_size = j.offset + REC;
+	}
+	j.old_len = j.old_size > j.offset ? HV_MIN(j.old_size - j.offset, REC) :
+					    0;
+	if (slot < 0 && j.old_len == REC) {
+		/* The index is short of the file; never overwrite a record
+		 * we have not indexed. */
+		p->dirty = true;
+		r = -EIO;
+		goto out;
+	}
+	n = kvp_pread_full(p->fd, old, j.old_len, j.offset);
+	if (n < 0 || (uint64_t)n != j.old_len) {
+		p->dirty = true;
+		r = n < 0 ? (int)n : -EIO;
+		goto out;
+	}
+	r = pool_mutate(s, p, &j, rec, 0, old);
+	if (r < 0)
+		goto out;
+	p->gen++;
+	if (slot < 0 && kvp_index_append(&p->ix, key, klen) < 0)
+		p->dirty = true; /* the file is right; reload next time */
+out:
+	pool_end_write(s, p);
+	return r;
+}
+
+int kvp_pool_delete(struct kvp_pool_store *s, unsigned int pool,
+		    const char *key)
+{
+	struct pool_file *p = store_pool(s, pool);
+	struct kvp_journal j = { 0 };
+	uint8_t old[REC];
+	size_t klen, nrec;
+	ssize_t slot, n;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	r = check_key(key, &klen);
+	if (r < 0)
+		return r;
+	r = check_writable(p);
+	if (r < 0)
+		return r;
+	r = pool_begin(s, p, true);
+	if (r < 0)
+		return r;
+	slot = kvp_index_find(&p->ix, key, klen);
+	if (slot < 0) {
+		r = -ENOENT;
+		goto out;
+	}
+	nrec = p->ix.n;
+	if ((uint64_t)nrec * REC > (uint64_t)p->st.st_size) {
+		p->dirty = true;
+		r = -EIO;
+		goto out;
+	}
+	/* Compaction, as the reference does: the records after the deleted
+	 * one move up a slot, then the file is cut by one record. */
+	j.pool = p->id;
+	j.dev = (uint64_t)p->st.st_dev;
+	j.ino = (uint64_t)p->st.st_ino;
+	j.offset = (uint64_t)slot * REC;
+	j.len = (uint64_t)(nrec - (size_t)slot - 1) * REC;
+	j.old_size = (uint64_t)p->st.st_size;
+	j.new_size = (uint64_t)(nrec - 1) * REC;
+	j.shifted = true;
+	j.old_len = j.len ? REC : 0;
+	n = kvp_pread_full(p->fd, old, j.old_len, j.offset);
+	if (n < 0 || (uint64_t)n != j.old_len) {
+		p->dirty = true;
+		r = n < 0 ? (int)n : -EIO;
+		goto out;
+	}
+	r = pool_mutate(s, p, &j, NULL, j.offset + REC, old);
+	if (r < 0)
+		goto out;
+	p->gen++;
+	if (kvp_index_remove(&p->ix, (size_t)slot) < 0)
+		p->dirty = true;
+out:
+	pool_end_write(s, p);
+	return r;
+}
+
+static bool slot_has_key(const struct pool_file *p, size_t slot)
+{
+	const struct kvp_index_slot *sl = &p->ix.slots[slot];
+
+	return sl->len == p->cur_key_len &&
+	       memcmp(sl->key, p->cur_key, sl->len) == 0;
+}
+
+/*
+ * Where is the record we returned last? *found false: it is gone (or was
+ * re-appended further down), and its old slot is returned.
+ */
+static size_t enum_relocate(const struct pool_file *p, bool *found)
+{
+	const struct kvp_index *ix = &p->ix;
+	size_t old = p->cur_slot, i;
+	ssize_t f;
+
+	*found = true;
+	if (p->cur_gen == p->gen)
+		return old;
+	if (old < ix->n && slot_has_key(p, old))
+		return old;
+	f = kvp_index_find(ix, p->cur_key, p->cur_key_len);
+	if (f < 0 || (size_t)f > old) {
+		*found = false;
+		return old;
+	}
+	if (ix->ndup == 0)
+		return (size_t)f;
+	/* Duplicate keys: the copy nearest above the old slot is ours. */
+	for (i = HV_MIN(old, ix->n - 1); i > (size_t)f; i--)
+		if (slot_has_key(p, i))
+			return i;
+	return (size_t)f;
+}
+
+static size_t enum_slot(const struct pool_file *p, uint32_t index)
+{
+	bool found;
+	size_t at;
+
+	if (!p->cur_valid || index == 0)
+		return index;
+	if (index == p->cur_index) {
+		at = enum_relocate(p, &found);
+		return at;
+	}
+	if ((uint64_t)index == (uint64_t)p->cur_index + 1) {
+		at = enum_relocate(p, &found);
+		return found ? at + 1 : at;
+	}
+	return index;
+}
+
+int kvp_pool_enumerate(struct kvp_pool_store *s, unsigned int pool,
+		       uint32_t index, struct kvp_pool_record *ret)
+{
+	struct pool_file *p = store_pool(s, pool);
+	uint8_t rec[REC];
+	size_t slot;
+	ssize_t n;
+	int r;
+
+	if (!p || !ret)
+		return -EINVAL;
+	r = pool_begin(s, p, false);
+	if (r < 0)
+		return r;
+	slot = enum_slot(p, index);
+	if (slot >= p->ix.n) {
+		p->cur_valid = false;
+		r = -ENOENT;
+		goto out;
+	}
+	n = kvp_pread_full(p->fd, rec, REC, (uint64_t)slot * REC);
+	if (n < 0 || (size_t)n != REC) {
+		p->dirty = true;
+		r = n < 0 ? (int)n : -EIO;
+		goto out;
+	}
+	ret->key_len = strnlen((const char *)rec, KVP_POOL_KEY_SIZE);
+	memcpy(ret->key, rec, ret->key_len);
+	ret->key[ret->key_len] = '\0';
+	ret->value_len = strnlen((const char *)rec + KVP_POOL_KEY_SIZE,
+				 KVP_POOL_VALUE_SIZE);
+	memcpy(ret->value, rec + KVP_POOL_KEY_SIZE, ret->value_len);
+	ret->value[ret->value_len] = '\0';
+
+	p->cur_valid = true;
+	p->cur_index = index;
+	p->cur_slot = slot;
+	p->cur_gen = p->gen;
+	p->cur_key_len = ret->key_len;
+	memcpy(p->cur_key, ret->key, ret->key_len + 1);
+	r = 0;
+out:
+	pool_end(p);
+	return r;
+}
+
+int kvp_pool_count(struct kvp_pool_store *s, unsigned int pool)
+{
+	struct pool_file *p = store_pool(s, pool);
+	size_t n;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	r = pool_begin(s, p, false);
+	if (r < 0)
+		return r;
+	n = p->ix.n;
+	pool_end(p);
+	return (int)HV_MIN(n, (size_t)INT_MAX);
+}
+
+int kvp_pool_inotify_fd(const struct kvp_pool_store *s)
+{
+	return s && s->ifd >= 0 ? s->ifd : -EOPNOTSUPP;
+}
+
+void kvp_pool_process_events(struct kvp_pool_store *s)
+{
+	if (s)
+		store_drain(s, -1);
+}
+
+int kvp_pool_get_stats(const struct kvp_pool_store *s, unsigned int pool,
+		       struct kvp_pool_stats *ret)
+{
+	if (!s || pool >= KVP_POOL_NUM || !ret)
+		return -EINVAL;
+	*ret = s->pools[pool].stats;
+	return 0;
+}
+
+void kvp_pool_set_lock_timeout(struct kvp_pool_store *s, unsigned int ms)
+{
+	if (s)
+		s->timeout_ms = ms ? ms : KVP_POOL_LOCK_TIMEOUT_MS;
+}
+
+void kvp_pool_test_tear(struct kvp_pool_store *s, uint64_t bytes)
+{
+	s->tear = bytes;
+}
+
+struct kvp_pool_store *kvp_pool_close(struct kvp_pool_store *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < KVP_POOL_NUM; i++) {
+		struct pool_file *p = &s->pools[i];
+
+		if (p->fd >= 0)
+			close(p->fd);
+		if (p->jfd >= 0)
+			close(p->jfd);
+		kvp_index_free(&p->ix);
+	}
+	if (s->ifd >= 0)
+		close(s->ifd);
+	free(s);
+	return NULL;
+}
+
+static uint32_t random_seed(void)
+{
+	uint32_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	return (uint32_t)now_ns() ^ (uint32_t)getpid();
+}
+
+static int open_journal(const char *run_dir, struct pool_file *p)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = hv_snprintf(path, sizeof(path), "%s/hvis/kvp-pool-%u.journal",
+			run_dir, p->id);
+	if (r < 0)
+		return -ENAMETOOLONG;
+	p->jfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return p->jfd < 0 ? -errno : 0;
+}
+
+int kvp_pool_open(const struct kvp_pool_options *o, struct kvp_pool_store **ret)
+{
+	_cleanup_kvp_pool_ struct kvp_pool_store *s = NULL;
+	char jdir[PATH_MAX];
+	bool ro;
+	uint32_t seed;
+	unsigned int i;
+	int r;
+
+	if (!o || !ret || !o->state_dir || !*o->state_dir)
+		return -EINVAL;
+	ro = o->flags & KVP_POOL_OPEN_READ_ONLY;
+	if (!ro && (!o->run_dir || !*o->run_dir))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ifd = -1;
+	s->dir_wd = -1;
+	s->flags = o->flags;
+	s->timeout_ms = o->lock_timeout_ms ? o->lock_timeout_ms :
+					     KVP_POOL_LOCK_TIMEOUT_MS;
+	s->tear = UINT64_MAX;
+	seed = random_seed();
+	for (i = 0; i < KVP_POOL_NUM; i++) {
+		s->pools[i].id = i;
+		s->pools[i].fd = -1;
+		s->pools[i].jfd = -1;
+		s->pools[i].wd = -1;
+		kvp_index_init(&s->pools[i].ix, seed);
+		r = hv_snprintf(s->pools[i].path, sizeof(s->pools[i].path),
+				"%s/.kvp_pool_%u", o->state_dir, i);
+		if (r < 0)
+			return -ENAMETOOLONG;
+	}
+
+	if (!ro) {
+		r = make_dir(o->state_dir, 0755);
+		if (r < 0)
+			return r;
+		r = hv_snprintf(jdir, sizeof(jdir), "%s/hvis", o->run_dir);
+		if (r < 0)
+			return -ENAMETOOLONG;
+		r = make_dir(jdir, 0755);
+		if (r < 0)
+			return r;
+	}
+	if (!(o->flags & KVP_POOL_OPEN_NO_INOTIFY)) {
+		/* No inotify (instances used up, old kernel): fall back to
+		 * fstat, see pool_check_stat(). */
+		s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (s->ifd >= 0)
+			s->dir_wd = inotify_add_watch(s->ifd, o->state_dir,
+						      DIR_EVENTS);
+		if (s->ifd >= 0 && s->dir_wd < 0) {
+			close(s->ifd);
+			s->ifd = -1;
+		}
+	}
+	for (i = 0; i < KVP_POOL_NUM; i++) {
+		struct pool_file *p = &s->pools[i];
+
+		r = pool_open_file(s, p);
+		if (r < 0)
+			return r;
+		if (!ro && !p->ro_err && i != KVP_POOL_AUTO) {
+			r = open_journal(o->run_dir, p);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* Load every pool (and finish any killed writer's journal) now if
+	 * nobody holds a lock; otherwise the first operation does it. */
+	for (i = 0; i < KVP_POOL_NUM; i++) {
+		struct pool_file *p = &s->pools[i];
+
+		if (pool_begin_until(s, p, false, 0) == 0)
+			pool_end(p);
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
