@@ -243,15 +243,20 @@ static void store_drain(struct kvp_pool_store *s, int own)
 static int make_dir(const char *path, mode_t mode)
 {
 	struct stat st;
+	int r;
 
-	if (mkdir(path, mode) == 0) {
+	r = mkdir(path, mode) < 0 ? -errno : 0;
+	/* A fresh root (a test tree, an image build) may lack parents. */
+	if (r == -ENOENT)
+		r = hv_mkdir_parents(path, 0755);
+	if (r == 0) {
 		/* Our mode, not the caller's umask: other readers need it. */
 		if (chmod(path, mode) < 0)
 			return -errno;
 		return 0;
 	}
-	if (errno != EEXIST)
-		return -errno;
+	if (r != -EEXIST)
+		return r;
 	if (stat(path, &st) < 0)
 		return -errno;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+
 #include "hvis/util.h"
 
 static void test_strscpy(void **state)
@@ -77,6 +79,32 @@ static void test_read_line_file(void **state)
 	assert_int_equal(hv_read_line_file(path, buf, sizeof(buf)), -ENOENT);
 }
 
+static void test_mkdir_parents(void **state)
+{
+	char root[] = "/tmp/hvis-test-mkdir.XXXXXX";
+	char path[128], file[160];
+	struct stat st;
+	int fd;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/a/b/c/", root);
+	assert_int_equal(hv_mkdir_parents(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Existing directories are fine. */
+	assert_int_equal(hv_mkdir_parents(path, 0755), 0);
+	/* A file in the way is not. */
+	snprintf(file, sizeof(file), "%s/a/f", root);
+	fd = open(file, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/a/f/g", root);
+	assert_int_equal(hv_mkdir_parents(path, 0755), -ENOTDIR);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_le),
 		cmocka_unit_test(test_read_line_file),
+		cmocka_unit_test(test_mkdir_parents),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -112,3 +112,30 @@ int hv_read_line_file(const char *path, char *buf, size_t size)
 		return -EBADMSG;
 	return (int)n;
 }
+
+int hv_mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len;
+	char *p;
+
+	if (hv_strscpy(buf, path, sizeof(buf)) < 0)
+		return -ENAMETOOLONG;
+	len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	/* Each prefix ending before a '/', then the whole path. */
+	for (p = buf + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}

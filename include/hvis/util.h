@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -134,5 +135,11 @@ ssize_t hv_write_full(int fd, const void *buf, size_t len);
  * Returns its length or -errno; -E2BIG if it does not fit.
  */
 int hv_read_line_file(const char *path, char *buf, size_t size);
+
+/*
+ * mkdir -p: create path and any missing parents with mode (subject to the
+ * umask). Existing directories are fine. Returns 0 or -errno.
+ */
+int hv_mkdir_parents(const char *path, mode_t mode);
 
 #endif

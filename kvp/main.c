@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hv_kvp_daemon: answers the host's key/value exchange requests that the
+ * kernel forwards over /dev/vmbus/hv_kvp (protocol.md §3).
+ *
+ * One thread, one poll() over the device, a signalfd, a retry timer, the
+ * FQDN resolver's pipe and the pool store's inotify fd. The device is
+ * reopened and re-registered after any error; when it disappears (the
+ * host disabled the service) the daemon waits for it to come back.
+ */
+#include <limits.h>
+#include <poll.h>
+#include <sysexits.h>
+
+#include "hvis/chardev.h"
+#include "hvis/cmdline.h"
+#include "hvis/log.h"
+#include "hvis/loop.h"
+#include "hvis/notify.h"
+#include "hvis/paths.h"
+#include "kvp-proto.h"
+#include "kvp-service.h"
+
+/* While the device is gone: retry soon, then back off. */
+#define RETRY_MIN_USEC 50000
+#define RETRY_MAX_USEC 2000000
+
+enum dev_state { DEV_CLOSED, DEV_REGISTERING, DEV_READY };
+
+struct daemon {
+	struct hv_chardev dev;
+	char dev_path[PATH_MAX];
+	enum dev_state state;
+	bool announced;
+	int sigfd, timerfd;
+	uint64_t retry_usec;
+	unsigned int reconnects;
+	struct kvp_service svc;
+	uint8_t msg[KVP_MSG_SIZE];
+};
+
+static const char *arg_device;
+
+static void help(void)
+{
+	printf("Usage: hv_kvp_daemon [OPTION]...\n"
+	       "Answer Hyper-V key/value exchange (KVP) requests from the host.\n"
+	       "\n"
+	       "  -D, --device=PATH    KVP device (default <dev-dir>/vmbus/hv_kvp)\n" HV_COMMON_OPTIONS_HELP
+	       "\n"
+	       "Exit status: 0 stopped by a signal, 64 bad usage, 69 no KVP\n"
+	       "device or another daemon has it, 73 pool files unusable,\n"
+	       "1 other errors. See hv_kvp_daemon(8).\n");
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		HV_COMMON_LONG_OPTIONS,
+		{ "device", required_argument, NULL, 'D' },
+		{},
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, HV_COMMON_SHORT_OPTIONS "D:", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help();
+			exit(0);
+		case 'V':
+			printf("hv_kvp_daemon (hvis) %s\n", HVIS_VERSION);
+			exit(0);
+		case 'D':
+			arg_device = optarg;
+			break;
+		case '?':
+			return -EINVAL;
+		default:
+			r = hv_common_option(c, optarg);
+			if (r <= 0)
+				return r < 0 ? r : -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hv_kvp_daemon: unexpected argument '%s'\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Open and send REGISTER1; the kernel's reply arrives as a message. */
+static int connect_device(struct daemon *d)
+{
+	int r;
+
+	r = hv_chardev_open(&d->dev, d->dev_path);
+	if (r < 0)
+		return r;
+	kvp_proto_build_register(d->msg);
+	r = hv_chardev_write(&d->dev, d->msg, KVP_MSG_SIZE);
+	if (r < 0) {
+		hv_chardev_close(&d->dev);
+		return r;
+	}
+	d->state = DEV_REGISTERING;
+	return 0;
+}
+
+static void device_lost(struct daemon *d, int err)
+{
+	int r;
+
+	if (d->state != DEV_CLOSED)
+		log_warning_errno(err, "lost %s, reopening", d->dev_path);
+	hv_chardev_close(&d->dev);
+	d->state = DEV_CLOSED;
+	d->reconnects++;
+	r = connect_device(d);
+	if (r < 0) {
+		/* Gone (service disabled) or busy: try again shortly. */
+		log_debug_errno(r, "cannot open %s yet", d->dev_path);
+		d->retry_usec = d->retry_usec ? HV_MIN(d->retry_usec * 2,
+						       RETRY_MAX_USEC) :
+						RETRY_MIN_USEC;
+		hv_timerfd_arm(d->timerfd, d->retry_usec);
+		return;
+	}
+	d->retry_usec = 0;
+}
+
+static void handle_device(struct daemon *d)
+{
+	ssize_t n;
+	int r;
+
+	n = hv_chardev_read(&d->dev, d->msg, sizeof(d->msg));
+	if (n == -EAGAIN)
+		return;
+	if (n < 0) {
+		device_lost(d, (int)n);
+		return;
+	}
+	r = kvp_service_handle(&d->svc, d->msg, (size_t)n);
+	if (r == KVP_HANDLED_REGISTERED) {
+		d->state = DEV_READY;
+		log_info("registered with the kernel, IC version %s",
+			 d->svc.ic_version);
+		if (!d->announced) {
+			hv_notify_ready();
+			d->announced = true;
+		}
+		hv_notify_status("Serving KVP requests");
+		return;
+	}
+	if (r < 0) {
+		/* Not a KVP message: the stream is out of step. */
+		device_lost(d, r);
+		return;
+	}
+	r = hv_chardev_write(&d->dev, d->msg, KVP_MSG_SIZE);
+	if (r < 0)
+		device_lost(d, r);
+}
+
+static int run(struct daemon *d)
+{
+	enum { PFD_SIGNAL, PFD_TIMER, PFD_DEVICE, PFD_RESOLVER, PFD_POOLS };
+	struct pollfd pfd[5];
+	int sig;
+
+	for (;;) {
+		pfd[PFD_SIGNAL] = (struct pollfd){ d->sigfd, POLLIN, 0 };
+		pfd[PFD_TIMER] = (struct pollfd){ d->timerfd, POLLIN, 0 };
+		pfd[PFD_DEVICE] = (struct pollfd){
+			d->state == DEV_CLOSED ? -1 : d->dev.fd, POLLIN, 0
+		};
+		pfd[PFD_RESOLVER] =
+			(struct pollfd){ kvp_auto_fd(d->svc.intrinsic), POLLIN,
+					 0 };
+		pfd[PFD_POOLS] =
+			(struct pollfd){ kvp_pool_inotify_fd(d->svc.store),
+					 POLLIN, 0 };
+		if (poll(pfd, ARRAY_SIZE(pfd), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_error_errno(errno, "poll");
+		}
+		if (pfd[PFD_SIGNAL].revents) {
+			sig = hv_signalfd_read(d->sigfd);
+			if (sig == SIGTERM || sig == SIGINT) {
+				log_info("stopping on %s", strsignal(sig));
+				hv_notify_stopping();
+				return 0;
+			}
+			if (sig == SIGHUP)
+				kvp_auto_refresh_os(d->svc.intrinsic);
+		}
+		if (pfd[PFD_TIMER].revents && hv_timerfd_read(d->timerfd) > 0 &&
+		    d->state == DEV_CLOSED)
+			device_lost(d, 0);
+		if (pfd[PFD_RESOLVER].revents)
+			kvp_auto_process(d->svc.intrinsic);
+		if (pfd[PFD_POOLS].revents)
+			kvp_pool_process_events(d->svc.store);
+		if (pfd[PFD_DEVICE].revents & POLLIN)
+			handle_device(d);
+		else if (pfd[PFD_DEVICE].revents &
+			 (POLLERR | POLLHUP | POLLNVAL))
+			device_lost(d, -ECONNRESET);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d = { .dev = { .fd = -1 },
+				   .sigfd = -1,
+				   .timerfd = -1 };
+	char state_dir[PATH_MAX], run_dir[PATH_MAX];
+	struct kvp_auto_config acfg = { 0 };
+	struct kvp_pool_options popts = { 0 };
+	char conf_dir[PATH_MAX];
+	int r;
+
+	r = parse_args(argc, argv);
+	if (r < 0) {
+		fprintf(stderr, "Try 'hv_kvp_daemon --help'.\n");
+		return EX_USAGE;
+	}
+	hv_log_open("hv_kvp_daemon", hv_common_log_target());
+
+	if (arg_device)
+		r = hv_snprintf(d.dev_path, sizeof(d.dev_path), "%s",
+				arg_device);
+	else
+		r = hv_path(HV_PATH_DEV, "vmbus/hv_kvp", d.dev_path,
+			    sizeof(d.dev_path));
+	if (r < 0 ||
+	    hv_path(HV_PATH_STATE, "", state_dir, sizeof(state_dir)) < 0 ||
+	    hv_path(HV_PATH_RUN, "", run_dir, sizeof(run_dir)) < 0 ||
+	    hv_path(HV_PATH_CONF, "", conf_dir, sizeof(conf_dir)) < 0) {
+		log_error("a path is too long");
+		return EX_USAGE;
+	}
+
+	popts.state_dir = state_dir;
+	popts.run_dir = run_dir;
+	r = kvp_pool_open(&popts, &d.svc.store);
+	if (r < 0) {
+		log_error_errno(r, "cannot open the pools in %s", state_dir);
+		return EX_CANTCREAT;
+	}
+	acfg.conf_dir = conf_dir;
+	r = kvp_auto_new(&acfg, &d.svc.intrinsic);
+	if (r < 0) {
+		log_error_errno(r, "cannot gather guest information");
+		return 1;
+	}
+	d.sigfd = hv_signalfd_open();
+	d.timerfd = hv_timerfd_open();
+	if (d.sigfd < 0 || d.timerfd < 0) {
+		log_error_errno(d.sigfd < 0 ? d.sigfd : d.timerfd,
+				"event loop setup");
+		return 1;
+	}
+
+	r = connect_device(&d);
+	if (r < 0) {
+		if (r == -EBUSY)
+			log_error("%s is busy: is another KVP daemon running?",
+				  d.dev_path);
+		else
+			log_error_errno(
+				r,
+				"cannot open %s (is this a Hyper-V guest "
+				"with hv_utils loaded?)",
+				d.dev_path);
+		r = EX_UNAVAILABLE;
+	} else {
+		r = run(&d) < 0 ? 1 : 0;
+	}
+
+	hv_chardev_close(&d.dev);
+	kvp_auto_free(d.svc.intrinsic);
+	kvp_pool_close(d.svc.store);
+	close(d.sigfd);
+	close(d.timerfd);
+	return r;
+}
