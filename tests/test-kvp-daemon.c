@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
@@ -271,6 +272,178 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
+/*
+ * A record is whole when both fields end inside themselves and it is one
+ * of ours: a host key with its value, or a cloud-init event.
+ */
+static bool record_ok(const struct hv_kvp_record *r)
+{
+	char want[64];
+
+	if (!memchr(r->key, '\0', sizeof(r->key)) ||
+	    !memchr(r->value, '\0', sizeof(r->value)))
+		return false;
+	if (strncmp(r->key, "host-", 5) == 0) {
+		snprintf(want, sizeof(want), "value-%s", r->key + 5);
+		return strcmp(r->value, want) == 0;
+	}
+	if (strncmp(r->key, "tmp-", 4) == 0)
+		return strcmp(r->value, "t") == 0;
+	return strncmp(r->key, "CLOUD_INIT|", 11) == 0 &&
+	       strncmp(r->value, "{\"name\":\"interop/", 17) == 0;
+}
+
+/* kvp_client: fcntl read lock, whole file, every record checked. */
+static void reader_child(struct fx *f, int stop_fd)
+{
+	static struct hv_kvp_record recs[4096];
+	struct flock fl = { .l_whence = SEEK_SET };
+	struct pollfd p = { .fd = stop_fd, .events = POLLIN };
+	char path[256];
+	unsigned passes = 0;
+
+	pool_path(f, 1, path, sizeof(path));
+	while (poll(&p, 1, 0) == 0) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n;
+
+		if (fd < 0)
+			_exit(2);
+		fl.l_type = F_RDLCK;
+		if (fcntl(fd, F_SETLKW, &fl) < 0)
+			_exit(3);
+		n = read(fd, recs, sizeof(recs));
+		close(fd);
+		for (ssize_t i = 0; i < n / REC; i++)
+			if (!record_ok(&recs[i]))
+				_exit(4);
+		passes++;
+	}
+	_exit(passes > 0 ? 0 : 5);
+}
+
+static bool have_cloud_init(void)
+{
+	return access("/usr/lib/python3/dist-packages/cloudinit/reporting/"
+		      "handlers.py",
+		      R_OK) == 0;
+}
+
+/*
+ * The host works on pool 1 (8,000 requests) while cloud-init's own
+ * handler appends 2,000 events under flock and a kvp_client-style reader
+ * checks every record under an fcntl lock: afterwards every record is
+ * there exactly once, intact.
+ */
+static void test_interop_concurrent(void **state)
+{
+	enum { EVENTS = 2000, HOST_OPS = 8000, HOST_KEYS = 500 };
+	struct fx *f = *state;
+	char path[256], count[16], k[512], v[2048];
+	static bool seen_event[EVENTS], seen_host[HOST_KEYS];
+	pid_t writer, reader;
+	int stop[2], st;
+	uint32_t index = 0, total = 0;
+
+	if (!have_cloud_init())
+		skip();
+	pool_path(f, 1, path, sizeof(path));
+	snprintf(count, sizeof(count), "%d", EVENTS);
+	assert_int_equal(pipe(stop), 0);
+	reader = fork();
+	assert_true(reader >= 0);
+	if (reader == 0) {
+		close(stop[1]);
+		reader_child(f, stop[0]);
+	}
+	close(stop[0]);
+	{
+		char script[256];
+
+		snprintf(script, sizeof(script),
+			 "%s/tests/interop/cloudinit-kvp-writer.py",
+			 getenv("HVIS_SRCDIR") ? getenv("HVIS_SRCDIR") : ".");
+		assert_int_equal(posix_spawn(&writer, "/usr/bin/python3", NULL,
+					     NULL,
+					     (char *[]){ "python3", script,
+							 path, count, NULL },
+					     environ),
+				 0);
+	}
+
+	for (uint32_t i = 0; i < HOST_OPS; i++) {
+		uint32_t n = i / 4;
+		char key[32], val[32];
+		struct hv_kvp_record rec;
+
+		snprintf(key, sizeof(key), "host-%u", n % HOST_KEYS);
+		snprintf(val, sizeof(val), "value-%u", n % HOST_KEYS);
+		switch (i % 4) {
+		case 0:
+			assert_int_equal(kvp_set(f, 1, key, val), HV_S_OK);
+			break;
+		case 1:
+			assert_int_equal(kvp_get(f, 1, key, v), HV_S_OK);
+			assert_string_equal(v, val);
+			break;
+		case 2:
+			memset(&rec, 0, sizeof(rec));
+			if (kvp_enum(f, 1, index, rec.key, rec.value) ==
+			    HV_S_OK) {
+				if (!record_ok(&rec))
+					fail_msg("enumerated a bad record '%s'",
+						 rec.key);
+				index++;
+			} else {
+				index = 0;
+			}
+			break;
+		default:
+			if (n % 2 == 0) {
+				snprintf(key, sizeof(key), "tmp-%u", n);
+				assert_int_equal(kvp_set(f, 1, key, "t"),
+						 HV_S_OK);
+			} else {
+				snprintf(key, sizeof(key), "tmp-%u", n - 1);
+				assert_int_equal(kvp_delete(f, 1, key),
+						 HV_S_OK);
+			}
+		}
+	}
+	assert_int_equal(waitpid(writer, &st, 0), writer);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(stop[1]);
+	assert_int_equal(waitpid(reader, &st, 0), reader);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("reader saw a bad record or failed (%d)", st);
+
+	/* Everything once, as the host sees it. */
+	for (index = 0; kvp_enum(f, 1, index, k, v) == HV_S_OK; index++) {
+		unsigned id;
+
+		if (sscanf(k, "host-%u", &id) == 1 && id < HOST_KEYS) {
+			assert_false(seen_host[id]);
+			seen_host[id] = true;
+		} else if (strstr(k, "|interop/") &&
+			   sscanf(strstr(k, "|interop/"), "|interop/%u", &id) ==
+				   1 &&
+			   id < EVENTS) {
+			assert_false(seen_event[id]);
+			seen_event[id] = true;
+		} else {
+			fail_msg("unexpected record '%s'", k);
+		}
+		total++;
+	}
+	assert_int_equal(total, EVENTS + HOST_KEYS);
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, (off_t)total * REC);
+	}
+}
+
 /* KVP-01: process name, five pool files with mode 0644. */
 static void test_basic(void **state)
 {
@@ -510,6 +683,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_instance, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interop_concurrent, setup,
+						teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
