@@ -19,6 +19,8 @@
 #   <dir>/fuzz-*.c               -> a libFuzzer target (make fuzz) and a
 #                                   corpus replay test (make check)
 #   tests/helpers/*.c            -> small programs the tests drive
+#   tools/*.c                    -> helper programs the units run
+#                                   (installed in LIBEXECDIR/hvis)
 
 PREFIX ?= /usr/local
 EXEC_PREFIX ?= $(PREFIX)
@@ -90,6 +92,7 @@ PROGS := $(foreach d,$(DAEMONS),$($(d)_BINS))
 HVSIM := $(if $(wildcard $(HVSIM_MAIN)),$(B)/hvsim)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst %.c,$(B)/%,$(HELPER_SRCS))
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 TEST_SRCS := $(wildcard lib/test-*.c tests/hvsim/test-*.c tests/test-*.c \
 	$(foreach d,$(DAEMONS),$(d)/test-*.c))
 TESTS := $(patsubst %.c,$(B)/%,$(TEST_SRCS))
@@ -103,7 +106,7 @@ deps-ok:
 
 .PHONY: deps-ok all check demo bench fuzz deps install uninstall clean format help \
 	check-format
-all: $(PROGS) $(HVSIM) $(HELPERS) $(TESTS) $(FUZZ_REPLAY)
+all: $(PROGS) $(TOOLS) $(HVSIM) $(HELPERS) $(TESTS) $(FUZZ_REPLAY)
 
 $(B)/%.o: %.c | deps-ok
 	@mkdir -p $(@D)
@@ -133,6 +136,8 @@ $(HVSIM): $(B)/tests/hvsim/hvsim-cli.o $(LIBHVSIM)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(B)/tests/helpers/%: $(B)/tests/helpers/%.o $(LIBHVIS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/tools/%: $(B)/tools/%.o $(LIBHVIS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(B)/lib/test-%: $(B)/lib/test-%.o $(LIBHVIS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 $(B)/tests/hvsim/test-%: $(B)/tests/hvsim/test-%.o $(LIBHVSIM)
@@ -152,7 +157,18 @@ check: all
 demo: all
 	@BUILD=$(B) tests/demo.sh
 
-bench: all
+# bench/*.c -> $(B)/bench/<name>; bench/preload-*.c -> an LD_PRELOAD shim
+# (.so), loaded into programs built without sanitizers, hence no SANFLAGS.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SHIMS := $(patsubst %.c,$(B)/%.so,$(filter bench/preload-%.c,$(BENCH_SRCS)))
+BENCH_BINS := $(patsubst %.c,$(B)/%,$(filter-out bench/preload-%.c,$(BENCH_SRCS)))
+$(B)/bench/%: $(B)/bench/%.o $(LIBHVSIM) $(LIBHVIS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/bench/%.so: bench/%.c | deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
+bench: all $(BENCH_BINS) $(BENCH_SHIMS)
 	@BUILD=$(B) bench/run.sh
 
 # libFuzzer needs clang; these objects live apart from the gcc build.
@@ -180,11 +196,13 @@ fuzz: SHELL := /bin/bash
 deps:
 	@tests/ensure-deps.sh install
 
-install: $(PROGS)
+install: $(PROGS) $(TOOLS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for p in $(filter-out $(B)/hv-kvp,$(PROGS)); do install -m 0755 $$p $(DESTDIR)$(SBINDIR)/; done
 	$(if $(filter $(B)/hv-kvp,$(PROGS)),install -m 0755 $(B)/hv-kvp $(DESTDIR)$(BINDIR)/)
+	$(if $(TOOLS),install -d $(DESTDIR)$(LIBEXECDIR)/hvis && \
+		install -m 0755 $(TOOLS) $(DESTDIR)$(LIBEXECDIR)/hvis/)
 	for m in $(wildcard man/*.[158]); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(if $(wildcard */*.service),install -d $(DESTDIR)$(UNITDIR) && \
@@ -195,6 +213,7 @@ install: $(PROGS)
 uninstall:
 	rm -f $(foreach p,$(filter-out $(B)/hv-kvp,$(PROGS)),$(DESTDIR)$(SBINDIR)/$(notdir $(p)))
 	rm -f $(DESTDIR)$(BINDIR)/hv-kvp
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(LIBEXECDIR)/hvis/$(notdir $(t)))
 	rm -f $(foreach m,$(wildcard man/*.[158]),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(foreach u,$(wildcard */*.service),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
 	rm -f $(foreach u,$(wildcard */*.rules),$(DESTDIR)$(UDEVRULESDIR)/$(notdir $(u)))
