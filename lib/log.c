@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <systemd/sd-journal.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 
 #include "hvis/log.h"
 
@@ -53,6 +55,57 @@ int hv_log_get_max_level(void)
 	return log_max_level;
 }
 
+/*
+ * journald's native protocol (systemd.journal-fields(7), "native
+ * protocol"): one datagram of fields; MESSAGE in the binary form
+ * (name, newline, 64-bit little-endian length, data, newline) so any
+ * byte is safe. Falls back to stderr when the journal is not there.
+ */
+static struct sockaddr_un journal_sa = {
+	.sun_family = AF_UNIX,
+	.sun_path = "/run/systemd/journal/socket",
+};
+
+int hv_log_set_journal_socket(const char *path)
+{
+	return hv_strscpy(journal_sa.sun_path, path,
+			  sizeof(journal_sa.sun_path)) < 0 ?
+		       -ENAMETOOLONG :
+		       0;
+}
+
+static int journal_send(int level, const char *text)
+{
+	char head[128];
+	uint8_t len[8];
+	size_t tlen = strlen(text);
+	struct iovec iov[4];
+	struct msghdr mh = { .msg_name = &journal_sa,
+			     .msg_namelen = sizeof(journal_sa),
+			     .msg_iov = iov,
+			     .msg_iovlen = 4 };
+	int fd, n;
+	ssize_t r;
+
+	n = snprintf(head, sizeof(head),
+		     "PRIORITY=%d\nSYSLOG_IDENTIFIER=%s\nMESSAGE\n", level,
+		     log_ident);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -EINVAL;
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)((uint64_t)tlen >> (8 * i));
+	iov[0] = (struct iovec){ head, (size_t)n };
+	iov[1] = (struct iovec){ len, sizeof(len) };
+	iov[2] = (struct iovec){ (void *)text, tlen };
+	iov[3] = (struct iovec){ "\n", 1 };
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	close(fd);
+	return r < 0 ? -errno : 0;
+}
+
 static void emit(int level, const char *text)
 {
 	static const char *const prefix[] = {
@@ -66,11 +119,8 @@ static void emit(int level, const char *text)
 		[LOG_DEBUG] = "debug: ",
 	};
 
-	if (log_target == HV_LOG_JOURNAL) {
-		sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", level,
-				"SYSLOG_IDENTIFIER=%s", log_ident, NULL);
+	if (log_target == HV_LOG_JOURNAL && journal_send(level, text) == 0)
 		return;
-	}
 	fprintf(stderr, "%s: %s%s\n", log_ident, prefix[level & 7], text);
 }
 

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "hvis/log.h"
 
 /* Capture stderr in a temp file to see what was written and when. */
@@ -107,6 +110,43 @@ static void test_escape(void **state)
 			    "a\\x00b");
 }
 
+static void test_journal_datagram(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/hvis-journal.XXXXXX";
+	uint8_t buf[512];
+	const char *text = "two\nlines";
+	static const char head[] = "PRIORITY=3\nSYSLOG_IDENTIFIER=t\nMESSAGE\n";
+	ssize_t n;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/socket", dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(hv_log_set_journal_socket(sa.sun_path), 0);
+	hv_log_open("t", HV_LOG_JOURNAL);
+	log_error("%s", text);
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	/* Fields, then MESSAGE in the binary form: length, data, newline. */
+	assert_int_equal(n, sizeof(head) - 1 + 8 + strlen(text) + 1);
+	assert_memory_equal(buf, head, sizeof(head) - 1);
+	assert_int_equal(buf[sizeof(head) - 1], strlen(text));
+	for (int i = 1; i < 8; i++)
+		assert_int_equal(buf[sizeof(head) - 1 + i], 0);
+	assert_memory_equal(buf + sizeof(head) - 1 + 8, text, strlen(text));
+	assert_int_equal(buf[n - 1], '\n');
+	assert_string_equal(captured(), "");
+
+	/* No journal: the message still goes somewhere. */
+	close(fd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	log_error("fallback");
+	assert_string_equal(captured(), "t: error: fallback\n");
+	hv_log_set_journal_socket("/run/systemd/journal/socket");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +157,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hold_overflow_drops_oldest,
 						setup, teardown),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test_setup_teardown(test_journal_datagram, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

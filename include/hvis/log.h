@@ -20,6 +20,13 @@ enum hv_log_target {
 };
 
 void hv_log_open(const char *ident, enum hv_log_target target);
+
+/*
+ * Where HV_LOG_JOURNAL sends its datagrams (journald's native socket,
+ * /run/systemd/journal/socket, unless a test says otherwise). When the
+ * journal cannot be reached a message goes to stderr instead.
+ */
+int hv_log_set_journal_socket(const char *path);
 void hv_log_set_max_level(int level);
 int hv_log_get_max_level(void);
 
