@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * LD_PRELOAD shim for benchmarking a daemon we cannot rebuild (Debian's
+ * hv_kvp_daemon) against the host simulator: an open() of the device path
+ * becomes a connect() to the simulator's socket, exactly what libhvis does
+ * for our daemons (design.md §3), so both sides run the same hvsim.
+ *
+ *   HVIS_SHIM_SOCKET  the simulator socket (required; unset: no redirect)
+ *   HVIS_SHIM_DEVICE  the path to redirect (default /dev/vmbus/hv_kvp)
+ *
+ * Every other open goes to libc untouched. The reference then read()s and
+ * write()s the fd; SOCK_SEQPACKET keeps the device's message boundaries.
+ */
+
+/*
+ * The build defines _FILE_OFFSET_BITS=64, under which glibc renames open
+ * to open64 in its headers; this file has to define both names itself.
+ */
+#undef _FILE_OFFSET_BITS
+#undef _FORTIFY_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_DEVICE "/dev/vmbus/hv_kvp"
+#define STATUS_SIZE 4
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*open2_fn)(const char *, int);
+typedef int (*openat2_fn)(int, const char *, int);
+
+/* glibc declares these only under _FORTIFY_SOURCE. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+static void *next_symbol(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	/* Without libc's own open there is nothing sensible left to do. */
+	if (!p)
+		abort();
+	return p;
+}
+
+static const char *redirect_target(const char *path)
+{
+	const char *sock = getenv("HVIS_SHIM_SOCKET");
+	const char *dev = getenv("HVIS_SHIM_DEVICE");
+
+	if (!path || !sock || !*sock)
+		return NULL;
+	if (!dev || !*dev)
+		dev = DEFAULT_DEVICE;
+	return strcmp(path, dev) == 0 ? sock : NULL;
+}
+
+static int fail(int fd, int err)
+{
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return -1;
+}
+
+/*
+ * Connect and read the simulator's open status. The status read blocks
+ * even for O_NONBLOCK: the real open() returns only once it has succeeded
+ * or failed, so the flag is applied afterwards.
+ */
+static int sim_open(const char *sock, int flags)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t st[STATUS_SIZE];
+	uint32_t status;
+	ssize_t n;
+	int fd;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return fail(-1, ENAMETOOLONG);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX,
+		    SOCK_SEQPACKET | ((flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0),
+		    0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return fail(fd, errno);
+	do
+		n = recv(fd, st, sizeof(st), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(fd, errno);
+	if (n != STATUS_SIZE)
+		return fail(fd, EIO);
+	status = (uint32_t)st[0] | (uint32_t)st[1] << 8 |
+		 (uint32_t)st[2] << 16 | (uint32_t)st[3] << 24;
+	if (status != 0)
+		return fail(fd, status < 4096 ? (int)status : EIO);
+	if ((flags & O_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return fail(fd, errno);
+	return fd;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return (mode_t)va_arg(ap, int);
+	return 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	static open_fn real;
+	const char *sock = redirect_target(path);
+	va_list ap;
+	mode_t mode;
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (open_fn)next_symbol("open");
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return real(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	static open_fn real;
+	const char *sock = redirect_target(path);
+	va_list ap;
+	mode_t mode;
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (open_fn)next_symbol("open64");
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return real(path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	static openat_fn real;
+	const char *sock = redirect_target(path);
+	va_list ap;
+	mode_t mode;
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (openat_fn)next_symbol("openat");
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return real(dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	static openat_fn real;
+	const char *sock = redirect_target(path);
+	va_list ap;
+	mode_t mode;
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (openat_fn)next_symbol("openat64");
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return real(dirfd, path, flags, mode);
+}
+
+/* The _FORTIFY_SOURCE entry points, used when the mode is not needed. */
+int __open_2(const char *path, int flags)
+{
+	static open2_fn real;
+	const char *sock = redirect_target(path);
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (open2_fn)next_symbol("__open_2");
+	return real(path, flags);
+}
+
+int __open64_2(const char *path, int flags)
+{
+	static open2_fn real;
+	const char *sock = redirect_target(path);
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (open2_fn)next_symbol("__open64_2");
+	return real(path, flags);
+}
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	static openat2_fn real;
+	const char *sock = redirect_target(path);
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (openat2_fn)next_symbol("__openat_2");
+	return real(dirfd, path, flags);
+}
+
+int __openat64_2(int dirfd, const char *path, int flags)
+{
+	static openat2_fn real;
+	const char *sock = redirect_target(path);
+
+	if (sock)
+		return sim_open(sock, flags);
+	if (!real)
+		real = (openat2_fn)next_symbol("__openat64_2");
+	return real(dirfd, path, flags);
+}

@@ -1,0 +1,173 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make bench: KVP daemon latency/RSS/startup against the reference daemon
+# (Debian hyperv-daemons, when installed) and UIO round trips, each pinned
+# to CPU 0 (taskset -c 0: driver, simulator and daemon together) and
+# unpinned. Builds nothing: the Makefile does. Prints tables and writes
+# bench/results/$BENCH_NAME.json.
+#
+# Knobs (environment):
+#   BENCH_NAME            results file name (default: UTC date and time)
+#   BENCH_ROUNDS          KVP rounds pinned (default 5)
+#   BENCH_ROUNDS_UNPINNED KVP rounds unpinned (default 3)
+#   BENCH_OPS             timed round trips per operation (default 2000)
+#   BENCH_OPS_LARGE       the same for the reference at 10,000 records
+#                         (default 100: each SET costs it ~20 ms)
+#   BENCH_SIZES           pool sizes (default 10,1000,10000)
+#   BENCH_UIO_MESSAGES    UIO round trips per round (default 20000)
+#   BENCH_TMPDIR          where pools and sockets live (default /dev/shm,
+#                         a tmpfs, if writable, else /tmp); the daemons see
+#                         it as /var/lib/hyperv in a private mount namespace
+#   BENCH_DISK_TMPDIR     the same for one more pinned KVP run with the
+#                         pools on disk, as /var/lib/hyperv is in production
+#                         (default /var/tmp; skipped if it is a tmpfs or
+#                         BENCH_DISK=0)
+#   BENCH_ROUNDS_DISK     KVP rounds on disk (default 3)
+#   HV_KVP_REFERENCE      reference daemon (default /usr/sbin/hv_kvp_daemon)
+set -u
+
+B=${BUILD:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+cd "$top" || exit 1
+
+name=${BENCH_NAME:-$(date -u +%Y%m%dT%H%M%SZ)}
+rounds=${BENCH_ROUNDS:-5}
+rounds_unpinned=${BENCH_ROUNDS_UNPINNED:-3}
+rounds_disk=${BENCH_ROUNDS_DISK:-3}
+ops=${BENCH_OPS:-2000}
+ops_large=${BENCH_OPS_LARGE:-100}
+sizes=${BENCH_SIZES:-10,1000,10000}
+uio_messages=${BENCH_UIO_MESSAGES:-20000}
+ref=${HV_KVP_REFERENCE:-/usr/sbin/hv_kvp_daemon}
+
+if [ -z "${BENCH_TMPDIR:-}" ]; then
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+		[ -w /dev/shm ]; then
+		BENCH_TMPDIR=/dev/shm
+	else
+		BENCH_TMPDIR=/tmp
+	fi
+fi
+state_fs=$(stat -f -c %T "$BENCH_TMPDIR" 2>/dev/null || echo unknown)
+disk_dir=${BENCH_DISK_TMPDIR:-/var/tmp}
+disk_fs=$(stat -f -c %T "$disk_dir" 2>/dev/null || echo unknown)
+if [ "${BENCH_DISK:-1}" = 0 ] || [ "$disk_fs" = tmpfs ] ||
+	[ "$disk_fs" = unknown ] || [ ! -w "$disk_dir" ]; then
+	disk_dir=""
+fi
+
+for f in "$B/bench/kvp-bench" "$B/bench/uio-bench" \
+	"$B/bench/preload-devshim.so" "$B/hv_kvp_daemon" \
+	"$B/tests/helpers/echo-service"; do
+	if [ ! -e "$f" ]; then
+		echo "bench: $f is missing (run 'make BUILD=$B bench')" >&2
+		exit 1
+	fi
+done
+
+results=bench/results
+mkdir -p "$results"
+tmp="$results/$name"
+out="$results/$name.json"
+
+pin=""
+if command -v taskset >/dev/null 2>&1; then
+	pin="taskset -c 0"
+else
+	echo "bench: taskset not found: unpinned runs only" >&2
+fi
+
+if [ -x "$ref" ]; then
+	refver=$(dpkg-query -W -f '${Package} ${Version}' hyperv-daemons \
+		2>/dev/null || echo unknown)
+	echo "bench: reference daemon $ref ($refver)"
+else
+	refver=""
+	echo "bench: reference daemon $ref not found: measuring ours alone"
+fi
+echo "bench: pools and sockets in $BENCH_TMPDIR ($state_fs), seen by" \
+	"both daemons as /var/lib/hyperv in a private mount namespace"
+if [ -n "$pin" ]; then
+	echo "bench: pinned runs: driver, simulator and daemon all on CPU 0" \
+		"($pin); unpinned runs follow"
+fi
+
+status=0
+export TMPDIR="$BENCH_TMPDIR"
+
+kvp() { # label rounds tmpdir [taskset...]
+	label=$1 r=$2 dir=$3
+	shift 3
+	TMPDIR=$dir "$@" "$B/bench/kvp-bench" --ours="$B/hv_kvp_daemon" \
+		--echo="$B/tests/helpers/echo-service" --ref="$ref" \
+		--shim="$B/bench/preload-devshim.so" --sizes="$sizes" \
+		--rounds="$r" --ops="$ops" --ops-large="$ops_large" \
+		--noop-ops="$ops" --label="$label" \
+		--json="$tmp.kvp-$label.tmp" || status=1
+}
+
+uio() { # label [taskset...]
+	label=$1
+	shift
+	"$@" "$B/bench/uio-bench" --echo="$B/tests/helpers/echo-service" \
+		--messages="$uio_messages" --rounds=5 --label="$label" \
+		--json="$tmp.uio-$label.tmp" || status=1
+}
+
+start=$(date +%s)
+if [ -n "$pin" ]; then
+	kvp pinned "$rounds" "$BENCH_TMPDIR" $pin
+	uio pinned $pin
+fi
+kvp unpinned "$rounds_unpinned" "$BENCH_TMPDIR"
+uio unpinned
+if [ -n "$disk_dir" ]; then
+	echo
+	echo "bench: once more with the pools on disk: $disk_dir ($disk_fs)"
+	kvp "${pin:+pinned-}disk" "$rounds_disk" "$disk_dir" $pin
+fi
+
+json_str() {
+	printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+}
+fragment() {
+	if [ -s "$1" ]; then cat "$1"; else echo null; fi
+}
+
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then dirty=true; else dirty=false; fi
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+{
+	printf '{\n"name": %s,\n' "$(json_str "$name")"
+	printf '"date": %s,\n' "$(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+	printf '"git_commit": %s,\n"git_dirty": %s,\n' \
+		"$(json_str "$commit")" "$dirty"
+	printf '"machine": {"nproc": %s, "cpu_model": %s, "kernel": %s},\n' \
+		"$(nproc)" "$(json_str "$cpu")" "$(json_str "$(uname -r)")"
+	printf '"pinning": %s,\n' "$(json_str "${pin:+pinned runs: $pin for driver, simulator and daemon; }unpinned runs on all CPUs")"
+	if [ -n "$refver" ]; then
+		printf '"reference": %s,\n' "$(json_str "$ref ($refver)")"
+	else
+		printf '"reference": null,\n'
+	fi
+	printf '"wall_seconds": %s,\n' "$(($(date +%s) - start))"
+	printf '"kvp": {\n"pinned": '
+	fragment "$tmp.kvp-pinned.tmp"
+	printf ',\n"unpinned": '
+	fragment "$tmp.kvp-unpinned.tmp"
+	printf ',\n"disk": '
+	fragment "$tmp.kvp-${pin:+pinned-}disk.tmp"
+	printf '},\n"uio": {\n"pinned": '
+	fragment "$tmp.uio-pinned.tmp"
+	printf ',\n"unpinned": '
+	fragment "$tmp.uio-unpinned.tmp"
+	printf '}\n}\n'
+} >"$out.tmp" && mv "$out.tmp" "$out"
+rm -f "$tmp".*.tmp
+
+echo
+echo "bench: results in $out ($(($(date +%s) - start)) s)"
+[ $status -eq 0 ] || echo "bench: some measurements failed (see above)" >&2
+exit $status
