@@ -171,27 +171,14 @@ $(B)/bench/%.so: bench/%.c | deps-ok
 bench: all $(BENCH_BINS) $(BENCH_SHIMS)
 	@BUILD=$(B) bench/run.sh
 
-# libFuzzer needs clang; these objects live apart from the gcc build.
+# libFuzzer needs clang; its builds live apart from the gcc build.
 FUZZ_SECONDS ?= 60
-FB := build-fuzz
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-fuzz:
-	@mkdir -p $(FB)
-	@set -e; for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); d=$$(dirname $$f); \
-		echo "== $$n"; \
-		case $$d in lib) srcs="$$f $(LIB_SRCS)";; tests/hvsim) srcs="$$f $(HVSIM_SRCS)";; \
-		kvp) srcs="$$f $(kvp_SRCS) $(LIB_SRCS)";; fcopy) srcs="$$f $(fcopy_SRCS) $(LIB_SRCS)";; \
-		vss) srcs="$$f $(vss_SRCS) $(LIB_SRCS)";; shutdown) srcs="$$f $(shutdown_SRCS) $(LIB_SRCS)";; esac; \
-		clang $(FUZZ_CFLAGS) -o $(FB)/$$n $$srcs $(PKG_LIBS); \
-		corpus=$(FB)/corpus-$$n; rm -rf $$corpus; mkdir -p $$corpus; \
-		if [ -d tests/fuzz/corpus/$$n ]; then cp tests/fuzz/corpus/$$n/* $$corpus/ 2>/dev/null || true; fi; \
-		$(FB)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus 2>&1 | \
-			grep -E 'stat::number_of_executed_units|Done|ERROR|SUMMARY' ; \
-		test $${PIPESTATUS[0]} -eq 0; \
-	done
-fuzz: SHELL := /bin/bash
+fuzz: | deps-ok
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SRCS="$(FUZZ_SRCS)" \
+		LIB_SRCS="$(LIB_SRCS)" HVSIM_SRCS="$(HVSIM_SRCS)" \
+		kvp_SRCS="$(kvp_SRCS)" fcopy_SRCS="$(fcopy_SRCS)" \
+		vss_SRCS="$(vss_SRCS)" shutdown_SRCS="$(shutdown_SRCS)" \
+		PKG_CFLAGS="$(PKG_CFLAGS)" PKG_LIBS="$(PKG_LIBS)" tests/fuzz.sh
 
 deps:
 	@tests/ensure-deps.sh install
