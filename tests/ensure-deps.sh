@@ -18,11 +18,25 @@ build_deps=(
 test_pkgs=(build-essential pkg-config clang libnl-3-dev libnl-route-3-dev
 	libsystemd-dev libcmocka-dev mandoc iproute2 dbus-daemon e2fsprogs
 	xfsprogs btrfs-progs squashfs-tools util-linux kmod python3 cloud-init
-	hyperv-daemons)
-fedora_pkgs="gcc make pkgconf clang libnl3-devel systemd-devel libcmocka-devel mandoc iproute dbus-daemon e2fsprogs xfsprogs btrfs-progs squashfs-tools util-linux python3 cloud-init hyperv-daemons"
+	hyperv-daemons network-manager netplan.io ifupdown)
+fedora_pkgs="gcc make pkgconf clang libnl3-devel systemd-devel libcmocka-devel mandoc iproute dbus-daemon e2fsprogs xfsprogs btrfs-progs squashfs-tools util-linux python3 cloud-init hyperv-daemons NetworkManager netplan"
 
 apt_install() {
+	local guard=/usr/sbin/policy-rc.d rc
 	echo "ensure-deps: installing with apt-get: $*" >&2
+	# Test tools only: network-manager and ifupdown must not start and
+	# take over this machine's network (policy-rc.d 101 = do not start).
+	if [[ ! -e $guard ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$guard" && chmod 755 "$guard"
+		apt_install_now "$@"
+		rc=$?
+		rm -f "$guard"
+		return $rc
+	fi
+	apt_install_now "$@"
+}
+
+apt_install_now() {
 	# A fresh machine has no package lists yet: update only if needed.
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2 2>/dev/null && return 0
 	apt-get update -qq >&2 &&
