@@ -367,4 +367,242 @@ ssize_t hvsim_utf16le_to_utf8(const void *in, size_t in_units, char *out,
 ssize_t hvsim_utf8_to_utf16le(const char *in, size_t in_len, void *out,
 			      size_t out_units);
 
+/* ---------------------------------------------------------------------- */
+/* KVP host: Hyper-V and the kernel's hv_kvp around a daemon (§3.2).      */
+
+/*
+ * A host request travels as Hyper-V sends it: pipe header + IC header +
+ * host-format struct hv_kvp_msg (UTF-16LE strings, sizes in bytes) or, for
+ * the IP ops, struct hv_kvp_ip_msg. The "kernel" here reads it the way
+ * hv_kvp does (only once a daemon has registered), builds the daemon-format
+ * message, transacts over the hvsim_cdev, and rewrites the host's buffer in
+ * place into the reply. NEGOTIATE is answered by this kernel model itself;
+ * the daemon never sees it.
+ *
+ * Malformed daemon-format messages need no help from this layer: use
+ * hvsim_cdev_transact() on the same device directly (7432 bytes for KVP).
+ * Malformed host packets go through hvsim_kvp_exchange().
+ */
+
+/* HV_UTIL_NEGO_TIMEOUT: the kernel re-kicks the channel after 55 s. */
+#define HVSIM_KVP_NEGO_WAIT_MS 55000
+/* The kernel reads KVP packets into 4 pages; larger ones are not read. */
+#define HVSIM_KVP_RECV_MAX (4 * 4096)
+#define HVSIM_KVP_PKT_SIZE (ICMSG_HDR + sizeof(struct hv_kvp_msg))
+#define HVSIM_KVP_IP_PKT_SIZE (ICMSG_HDR + sizeof(struct hv_kvp_ip_msg))
+/* UTF-8 buffers that hold any decoded host string (3 bytes per unit). */
+#define HVSIM_KVP_KEY_MAX (3 * HV_KVP_EXCHANGE_MAX_KEY_SIZE / 2 + 1)
+#define HVSIM_KVP_VALUE_MAX (3 * HV_KVP_EXCHANGE_MAX_VALUE_SIZE / 2 + 1)
+/* hvsim_kvp_list() gives up after this many items (a daemon never ending). */
+#define HVSIM_KVP_LIST_MAX 65536u
+#define HVSIM_KVP_OFFER_MAX 16u
+
+/* How the host's reply to the last hvsim_kvp_exchange() came about. */
+enum hvsim_kvp_path {
+	HVSIM_KVP_PATH_NONE, /* no reply (dropped, or simulator error) */
+	HVSIM_KVP_PATH_DAEMON, /* converted from the daemon's reply */
+	HVSIM_KVP_PATH_KERNEL, /* answered by the kernel (NEGOTIATE) */
+	HVSIM_KVP_PATH_TIMEOUT, /* 30 s timeout fired: HV_E_FAIL */
+	HVSIM_KVP_PATH_RESET, /* daemon closed mid-transaction: HV_E_FAIL */
+	HVSIM_KVP_PATH_SEND_FAILED, /* outbound slot busy: HV_E_FAIL */
+	HVSIM_KVP_PATH_MAX,
+};
+
+struct hvsim_kvp_stats {
+	unsigned requests; /* host packets offered to the kernel */
+	unsigned negotiations; /* successful host NEGOTIATEs */
+	unsigned waited; /* packets that waited for a registration */
+	unsigned daemon_replies;
+	unsigned kernel_failures; /* HV_E_FAIL by timeout, reset, busy slot */
+	unsigned dropped; /* packets the kernel read and never answered */
+};
+
+struct hvsim_kvp;
+
+/*
+ * Host + kernel model on top of cd (a HVSIM_CDEV_KVP device, borrowed:
+ * it must outlive *ret). Host offer: framework 3.0, 1.0; service 4.0,
+ * 3.0, 1.0. Registration wait: HVSIM_KVP_NEGO_WAIT_MS.
+ */
+int hvsim_kvp_new(struct hvsim_cdev *cd, struct hvsim_kvp **ret);
+struct hvsim_kvp *hvsim_kvp_free(struct hvsim_kvp *k);
+struct hvsim_cdev *hvsim_kvp_cdev(const struct hvsim_kvp *k);
+
+/*
+ * How long a host packet waits for a daemon to register before the
+ * simulator gives up with -ENOTCONN (< 0: forever). The kernel itself
+ * leaves such packets in the ring; the wait models the host's patience.
+ */
+void hvsim_kvp_set_nego_wait(struct hvsim_kvp *k, int timeout_ms);
+/* Versions the host offers in its NEGOTIATE; resets the negotiation. */
+int hvsim_kvp_set_offer(struct hvsim_kvp *k, const uint32_t *fw, size_t nfw,
+			const uint32_t *svc, size_t nsvc);
+/*
+ * Host NEGOTIATE through the kernel model (done implicitly before the
+ * first request). -EPROTO when the kernel found no common version.
+ */
+int hvsim_kvp_negotiate(struct hvsim_kvp *k);
+bool hvsim_kvp_negotiated(const struct hvsim_kvp *k, uint32_t *fw,
+			  uint32_t *svc);
+
+/*
+ * One raw host packet through the kernel model; the reply (same length,
+ * rewritten in place as hv_kvp does) goes to reply. Returns its length,
+ * also when the kernel answered HV_E_FAIL on its own (see
+ * hvsim_kvp_last_path()). -ENOMSG: the kernel read the packet and dropped
+ * it (shorter than the IC header, or not NEGOTIATE/KVPEXCHANGE);
+ * -EMSGSIZE: larger than HVSIM_KVP_RECV_MAX; -ENOTCONN: no daemon
+ * registered within the wait (nothing was read); -ENOBUFS: size < len;
+ * -EBUSY: a transaction opened directly on the cdev is still open.
+ */
+ssize_t hvsim_kvp_exchange(struct hvsim_kvp *k, const void *pkt, size_t len,
+			   void *reply, size_t size);
+enum hvsim_kvp_path hvsim_kvp_last_path(const struct hvsim_kvp *k);
+const char *hvsim_kvp_path_name(enum hvsim_kvp_path path);
+
+/*
+ * The daemon-format message of the last transaction and the daemon's
+ * reply to it (whole 7432 bytes), NULL when there is none: the raw view
+ * behind what the host was told.
+ */
+const struct hv_kvp_msg *hvsim_kvp_last_request(const struct hvsim_kvp *k);
+const struct hv_kvp_msg *hvsim_kvp_last_reply(const struct hvsim_kvp *k);
+
+/*
+ * Host operations (Msvm_KvpExchangeComponent-like). Each returns 0 when
+ * the transaction completed, with *status = what the host received;
+ * -ETIMEDOUT (the kernel's daemon timeout fired), -ECONNRESET (daemon
+ * closed mid-transaction) and -EFAULT (the device's outbound slot was
+ * busy) also set *status = HV_E_FAIL, as the host got that. Other
+ * -errno: simulator trouble (-E2BIG a string does not fit the host
+ * field with its terminator, -EINVAL malformed UTF-8, -ENOTCONN, ...),
+ * *status untouched.
+ */
+int hvsim_kvp_set(struct hvsim_kvp *k, uint8_t pool, const char *key,
+		  const char *value, uint32_t *status);
+int hvsim_kvp_set_u32(struct hvsim_kvp *k, uint8_t pool, const char *key,
+		      uint32_t value, uint32_t *status);
+int hvsim_kvp_set_u64(struct hvsim_kvp *k, uint8_t pool, const char *key,
+		      uint64_t value, uint32_t *status);
+/*
+ * The host's view of a GET: the kernel converts the value for the host
+ * from the ENUMERATE position of the daemon's reply (offset 532), 4 bytes
+ * after where a GET reply carries it (528), so the host never gets the
+ * value intact (§3.2, §7 item 15). value is "" unless status is HV_S_OK.
+ * hvsim_kvp_daemon_get_value() returns what the daemon actually sent.
+ */
+int hvsim_kvp_get(struct hvsim_kvp *k, uint8_t pool, const char *key,
+		  char *value, size_t size, uint32_t *status);
+/* The value at the GET position of the last daemon reply; -ENODATA if
+ * the last transaction was not a GET answered by the daemon. */
+int hvsim_kvp_daemon_get_value(const struct hvsim_kvp *k, char *out,
+			       size_t size);
+int hvsim_kvp_delete(struct hvsim_kvp *k, uint8_t pool, const char *key,
+		     uint32_t *status);
+/* key/value are "" unless status is HV_S_OK; strings longer than the
+ * buffers are cut at a character boundary. */
+int hvsim_kvp_enumerate(struct hvsim_kvp *k, uint8_t pool, uint32_t index,
+			char *key, size_t ksize, char *value, size_t vsize,
+			uint32_t *status);
+
+/* < 0 stops hvsim_kvp_list(), which then returns that value. */
+typedef int (*hvsim_kvp_list_cb)(uint32_t index, const char *key,
+				 const char *value, void *userdata);
+/*
+ * ENUMERATE from index 0 until a status other than HV_S_OK (normally
+ * HV_S_CONT, left in *status). Returns the number of items, -E2BIG after
+ * HVSIM_KVP_LIST_MAX, or an error as the single operations.
+ */
+int hvsim_kvp_list(struct hvsim_kvp *k, uint8_t pool, hvsim_kvp_list_cb cb,
+		   void *userdata, uint32_t *status);
+
+/* GET_IP_INFO / SET_IP_INFO strings, UTF-8 (hv_kvp_ipaddr_value). */
+struct hvsim_kvp_ip {
+	char adapter_id[3 * MAX_ADAPTER_ID_SIZE + 1];
+	uint8_t addr_family;
+	uint8_t dhcp_enabled;
+	char ip_addr[3 * MAX_IP_ADDR_SIZE + 1];
+	char sub_net[3 * MAX_IP_ADDR_SIZE + 1];
+	char gate_way[3 * MAX_GATEWAY_SIZE + 1];
+	char dns_addr[3 * MAX_IP_ADDR_SIZE + 1];
+};
+
+/* *ret is filled (all "" unless status is HV_S_OK) whenever *status is. */
+int hvsim_kvp_get_ip_info(struct hvsim_kvp *k, const char *adapter_id,
+			  uint8_t addr_family, struct hvsim_kvp_ip *ret,
+			  uint32_t *status);
+int hvsim_kvp_set_ip_info(struct hvsim_kvp *k, const struct hvsim_kvp_ip *ip,
+			  uint32_t *status);
+
+const struct hvsim_kvp_stats *hvsim_kvp_stats(const struct hvsim_kvp *k);
+/* "HV_S_OK", "HV_S_CONT", ... or NULL for a code <linux/hyperv.h> lacks. */
+const char *hvsim_kvp_status_name(uint32_t status);
+
+/* ---------------------------------------------------------------------- */
+/* The simulator as a server (hvsim serve) and its control protocol.       */
+
+/*
+ * Control socket: SOCK_SEQPACKET at <root>/hvsim.sock. A client connects,
+ * sends one request record, receives one reply record, and the server
+ * closes. A record is a list of fields, each terminated by a NUL byte
+ * (so the record ends with NUL; no empty record, at most
+ * HVSIM_CTL_FIELDS_MAX fields, at most HVSIM_CTL_MSG_MAX bytes).
+ *
+ * Requests (numbers in decimal, no sign, no leading zeros but "0"):
+ *   status
+ *   kvp-set POOL TYPE KEY VALUE    TYPE: sz, u32 or u64
+ *   kvp-modify POOL TYPE KEY VALUE GET first; SET only if it says HV_S_OK
+ *   kvp-get POOL KEY
+ *   kvp-delete POOL KEY
+ *   kvp-enum POOL INDEX
+ * POOL is 0..255 (the host field is a byte; the kernel does not check it).
+ *
+ * Reply: RESULT STATUS [FIELD...]: RESULT is "0" or a negative errno in
+ * decimal (the hvsim_kvp_* return value, or -EINVAL for a bad request),
+ * STATUS the host status as "0x%08x" ("0x00000000" when none).
+ *   status      TEXT: one line per device, "name key=value ..."
+ *   kvp-get     HOST_VALUE DAEMON_VALUE (the GET quirk made visible)
+ *   kvp-enum    KEY VALUE
+ *   kvp-modify  "missing" when the GET found no item (no SET was sent)
+ *   errors      MESSAGE
+ */
+#define HVSIM_CTL_SOCKET "hvsim.sock"
+#define HVSIM_CTL_MSG_MAX 16384u
+#define HVSIM_CTL_FIELDS_MAX 8u
+
+/* Fields into buf; returns the record length, -ENOBUFS, -EINVAL. */
+ssize_t hvsim_ctl_pack(void *buf, size_t size, const char *const *fields,
+		       size_t n);
+/*
+ * Split a record: fields[i] point into buf. Returns the number of fields;
+ * -EBADMSG if empty, not NUL-terminated, or more than max fields.
+ */
+int hvsim_ctl_split(const void *buf, size_t len, const char **fields,
+		    size_t max);
+/* One request, one reply (waits for it); returns the reply length. */
+ssize_t hvsim_ctl_call(const char *socket_path, const void *req, size_t len,
+		       void *reply, size_t size);
+
+struct hvsim_server_config {
+	const char *root; /* devices under root/dev/vmbus, socket in root */
+	bool kvp, vss, fcopy; /* which devices to simulate */
+	int reply_timeout_ms; /* the kernel's daemon timeout; < 0: 30 s */
+	int nego_wait_ms; /* registration wait; < 0: 55 s */
+};
+
+struct hvsim_server;
+
+/* Create the devices and the control socket (listening on return). */
+int hvsim_server_new(const struct hvsim_server_config *cfg,
+		     struct hvsim_server **ret);
+/* Close everything and unlink the sockets. NULL-safe, returns NULL. */
+struct hvsim_server *hvsim_server_free(struct hvsim_server *s);
+/*
+ * Serve until stop_fd (e.g. a signalfd) is readable: returns 0 then,
+ * or -errno. Single-threaded: one request is served at a time, and a
+ * KVP request blocks the loop until the daemon answers or times out.
+ */
+int hvsim_server_run(struct hvsim_server *s, int stop_fd);
+const char *hvsim_server_socket_path(const struct hvsim_server *s);
+
 #endif

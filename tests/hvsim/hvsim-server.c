@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * "hvsim serve": the simulated devices under <root>/dev/vmbus plus a
+ * control socket through which the hvsim command acts as the host.
+ *
+ * Control protocol (also in hvsim.h): SOCK_SEQPACKET at <root>/hvsim.sock;
+ * per connection one request record and one reply record, then the server
+ * closes. A record is a list of NUL-terminated fields:
+ *
+ *   request  status
+ *            kvp-set POOL TYPE KEY VALUE     (TYPE sz, u32 or u64)
+ *            kvp-modify POOL TYPE KEY VALUE  (GET first, SET if HV_S_OK)
+ *            kvp-get POOL KEY
+ *            kvp-delete POOL KEY
+ *            kvp-enum POOL INDEX
+ *   reply    RESULT STATUS [FIELD...]
+ *
+ * RESULT is 0 or a negative errno in decimal, STATUS the host status as
+ * 0x%08x. Anything else (unknown request, wrong field count, a number
+ * with a sign, leading zero or out of range) gets RESULT -22 and a
+ * message field.
+ *
+ * One thread and one loop: poll() over the stop fd, the control listener
+ * and the clients, with a short tick in which every device runs one
+ * non-blocking pass (hvsim_cdev exposes no fds to poll on). A KVP request
+ * runs the device's own loop until the daemon answers or times out, so
+ * requests are served one at a time.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hvsim-internal.h"
+
+#define SERVE_TICK_MS 5
+#define CLIENTS_MAX 16
+/* A client that connects and sends nothing is dropped after this. */
+#define CLIENT_IDLE_MS 10000
+
+enum { DEV_KVP, DEV_VSS, DEV_FCOPY, DEV_MAX };
+
+static const struct dev_def {
+	const char *name;
+	enum hvsim_cdev_kind kind;
+} dev_defs[DEV_MAX] = {
+	[DEV_KVP] = { "kvp", HVSIM_CDEV_KVP },
+	[DEV_VSS] = { "vss", HVSIM_CDEV_VSS },
+	[DEV_FCOPY] = { "fcopy", HVSIM_CDEV_FCOPY },
+};
+
+struct client {
+	int fd;
+	int64_t deadline;
+};
+
+struct hvsim_server {
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	int reply_timeout_ms, nego_wait_ms;
+	struct hvsim_cdev *cd[DEV_MAX];
+	char dev_path[DEV_MAX][PATH_MAX];
+	struct hvsim_kvp *kvp;
+	struct client clients[CLIENTS_MAX];
+	uint8_t req[HVSIM_CTL_MSG_MAX + 1];
+	uint8_t rep[HVSIM_CTL_MSG_MAX];
+	char text[8192];
+	char value[HVSIM_KVP_VALUE_MAX];
+	char raw[HV_KVP_EXCHANGE_MAX_VALUE_SIZE + 1];
+	char key[HVSIM_KVP_KEY_MAX];
+};
+
+ssize_t hvsim_ctl_pack(void *buf, size_t size, const char *const *fields,
+		       size_t n)
+{
+	uint8_t *b = buf;
+	size_t off = 0, i;
+
+	if (!buf || !n || n > HVSIM_CTL_FIELDS_MAX || !fields)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		size_t len;
+
+		if (!fields[i])
+			return -EINVAL;
+		len = strlen(fields[i]);
+		if (len + 1 > size - off)
+			return -ENOBUFS;
+		memcpy(b + off, fields[i], len + 1);
+		off += len + 1;
+	}
+	if (off > HVSIM_CTL_MSG_MAX)
+		return -ENOBUFS;
+	return (ssize_t)off;
+}
+
+int hvsim_ctl_split(const void *buf, size_t len, const char **fields,
+		    size_t max)
+{
+	const char *b = buf;
+	size_t off = 0, n = 0;
+
+	if (!buf || !len || len > HVSIM_CTL_MSG_MAX || b[len - 1] != '\0')
+		return -EBADMSG;
+	while (off < len) {
+		if (n >= max || n >= HVSIM_CTL_FIELDS_MAX)
+			return -EBADMSG;
+		fields[n++] = b + off;
+		off += strlen(b + off) + 1;
+	}
+	return (int)n;
+}
+
+ssize_t hvsim_ctl_call(const char *socket_path, const void *req, size_t len,
+		       void *reply, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (!socket_path || !req || !len || !reply)
+		return -EINVAL;
+	if (hv_strscpy(sa.sun_path, socket_path, sizeof(sa.sun_path)) < 0)
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	n = send(fd, req, len, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	do
+		n = recv(fd, reply, size, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* The server closes without a reply only when it is going away. */
+	if (n == 0)
+		return -ECONNRESET;
+	if ((size_t)n > size)
+		return -EMSGSIZE;
+	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+struct hvsim_server *hvsim_server_free(struct hvsim_server *s)
+{
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < CLIENTS_MAX; i++)
+		client_close(&s->clients[i]);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->sock_path);
+	}
+	hvsim_kvp_free(s->kvp);
+	for (i = 0; i < DEV_MAX; i++)
+		hvsim_cdev_free(s->cd[i]);
+	free(s);
+	return NULL;
+}
+
+/* A live server answers on its socket: do not steal it. */
+static bool socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (hv_strscpy(sa.sun_path, path, sizeof(sa.sun_path)) < 0)
+		return false;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+}
+
+int hvsim_server_new(const struct hvsim_server_config *cfg,
+		     struct hvsim_server **ret)
+{
+	const bool want[DEV_MAX] = { cfg ? cfg->kvp : false,
+				     cfg ? cfg->vss : false,
+				     cfg ? cfg->fcopy : false };
+	struct hvsim_server *s;
+	char dir[PATH_MAX];
+	size_t i;
+	int r;
+
+	if (!cfg || !cfg->root || !cfg->root[0] || !ret)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->listen_fd = -1;
+	for (i = 0; i < CLIENTS_MAX; i++)
+		s->clients[i].fd = -1;
+	s->reply_timeout_ms = cfg->reply_timeout_ms < 0 ?
+				      HVSIM_UTIL_TIMEOUT_MS :
+				      cfg->reply_timeout_ms;
+	s->nego_wait_ms = cfg->nego_wait_ms < 0 ? HVSIM_KVP_NEGO_WAIT_MS :
+						  cfg->nego_wait_ms;
+
+	r = hvsim_fmt(s->sock_path, sizeof(s->sock_path), "%s/%s", cfg->root,
+		      HVSIM_CTL_SOCKET);
+	if (r < 0) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	if (socket_in_use(s->sock_path)) {
+		r = -EADDRINUSE;
+		goto fail;
+	}
+	r = hvsim_fmt(dir, sizeof(dir), "%s/dev/vmbus", cfg->root);
+	if (r < 0)
+		goto fail;
+	r = hvsim_mkdir_p(dir, 0755);
+	if (r < 0)
+		goto fail;
+	for (i = 0; i < DEV_MAX; i++) {
+		if (!want[i])
+			continue;
+		r = hvsim_fmt(s->dev_path[i], sizeof(s->dev_path[i]),
+			      "%s/hv_%s", dir, dev_defs[i].name);
+		if (r < 0)
+			goto fail;
+		r = hvsim_cdev_new(s->dev_path[i], dev_defs[i].kind, &s->cd[i]);
+		if (r < 0)
+			goto fail;
+		hvsim_cdev_set_reply_timeout(s->cd[i], s->reply_timeout_ms);
+	}
+	if (s->cd[DEV_KVP]) {
+		r = hvsim_kvp_new(s->cd[DEV_KVP], &s->kvp);
+		if (r < 0)
+			goto fail;
+		hvsim_kvp_set_nego_wait(s->kvp, s->nego_wait_ms);
+	}
+	r = hvsim_listen(s->sock_path, &s->listen_fd);
+	if (r < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	hvsim_server_free(s);
+	return r;
+}
+
+const char *hvsim_server_socket_path(const struct hvsim_server *s)
+{
+	return s->sock_path;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Requests.                                                               */
+
+/* Decimal, no sign, no leading zero (but "0"), at most max. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!s[0] || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (i = 0; s[i]; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+static int reply(struct hvsim_server *s, int fd, int result, uint32_t status,
+		 const char *const *extra, size_t nextra)
+{
+	const char *f[HVSIM_CTL_FIELDS_MAX];
+	char res[16], st[16];
+	ssize_t len;
+	size_t i;
+
+	(void)hvsim_fmt(res, sizeof(res), "%d", result);
+	(void)hvsim_fmt(st, sizeof(st), "0x%08" PRIx32, status);
+	f[0] = res;
+	f[1] = st;
+	for (i = 0; i < nextra && i + 2 < HVSIM_CTL_FIELDS_MAX; i++)
+		f[i + 2] = extra[i];
+	len = hvsim_ctl_pack(s->rep, sizeof(s->rep), f, i + 2);
+	if (len < 0)
+		return (int)len;
+	/* A client that cannot take its reply loses it. */
+	(void)send(fd, s->rep, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return 0;
+}
+
+static int reply_error(struct hvsim_server *s, int fd, int result,
+		       const char *msg)
+{
+	return reply(s, fd, result, 0, &msg, 1);
+}
+
+static const char *state_name(enum hvsim_cdev_state st)
+{
+	switch (st) {
+	case HVSIM_CDEV_DEVICE_INIT:
+		return "DEVICE_INIT";
+	case HVSIM_CDEV_READY:
+		return "READY";
+	case HVSIM_CDEV_USERSPACE_REQ:
+		return "USERSPACE_REQ";
+	case HVSIM_CDEV_USERSPACE_RECV:
+		return "USERSPACE_RECV";
+	default:
+		return "?";
+	}
+}
+
+/* Append to s->text; a line that does not fit is cut. */
+static void HV_PRINTF(3, 4)
+	text_add(struct hvsim_server *s, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= sizeof(s->text) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->text + *off, sizeof(s->text) - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	*off = HV_MIN(*off + (size_t)n, sizeof(s->text) - 1);
+}
+
+static int do_status(struct hvsim_server *s, int fd)
+{
+	const char *text = s->text;
+	size_t off = 0, i;
+	uint32_t fw, svc;
+
+	s->text[0] = '\0';
+	for (i = 0; i < DEV_MAX; i++) {
+		const struct hvsim_cdev *cd = s->cd[i];
+		const struct hvsim_cdev_stats *st;
+
+		if (!cd)
+			continue;
+		st = hvsim_cdev_stats(cd);
+		text_add(s, &off,
+			 "%s path=%s open=%s state=%s registered-as=%" PRIu32
+			 " opens=%u rejected=%u resets=%u kernel-closes=%u"
+			 " registrations=%u sent=%u replies=%u timeouts=%u"
+			 " reply-timeout-ms=%d last-error=%s",
+			 dev_defs[i].name, s->dev_path[i],
+			 hvsim_cdev_is_open(cd) ? "yes" : "no",
+			 state_name(hvsim_cdev_state(cd)),
+			 hvsim_cdev_registered_as(cd), st->opens, st->rejected,
+			 st->resets, st->kernel_closes, st->registrations,
+			 st->sent, st->replies, st->timeouts,
+			 s->reply_timeout_ms,
+			 hvsim_cdev_error_name(hvsim_cdev_last_error(cd)));
+		if (hvsim_cdev_last_error(cd) != HVSIM_CDEV_ERR_NONE)
+			text_add(s, &off, " (%s)",
+				 hvsim_cdev_last_error_str(cd));
+		text_add(s, &off, "\n");
+		if (i == DEV_KVP && s->kvp) {
+			const struct hvsim_kvp_stats *ks =
+				hvsim_kvp_stats(s->kvp);
+
+			if (hvsim_kvp_negotiated(s->kvp, &fw, &svc))
+				text_add(s, &off,
+					 "kvp-host negotiated=%u.%u/%u.%u",
+					 HV_IC_VERSION_MAJOR(fw),
+					 HV_IC_VERSION_MINOR(fw),
+					 HV_IC_VERSION_MAJOR(svc),
+					 HV_IC_VERSION_MINOR(svc));
+			else
+				text_add(s, &off, "kvp-host negotiated=no");
+			text_add(s, &off,
+				 " requests=%u waited=%u daemon-replies=%u"
+				 " kernel-failures=%u dropped=%u"
+				 " nego-wait-ms=%d\n",
+				 ks->requests, ks->waited, ks->daemon_replies,
+				 ks->kernel_failures, ks->dropped,
+				 s->nego_wait_ms);
+		}
+	}
+	return reply(s, fd, 0, 0, &text, 1);
+}
+
+/* The errors after which the host did get a status (HV_E_FAIL). */
+static bool host_answered(int r)
+{
+	return r >= 0 || r == -ETIMEDOUT || r == -ECONNRESET || r == -EFAULT;
+}
+
+static int do_kvp_set(struct hvsim_server *s, int fd, uint8_t pool,
+		      const char *type, const char *key, const char *value,
+		      bool modify)
+{
+	static const char *const missing = "missing";
+	uint32_t st = 0;
+	uint64_t v = 0;
+	int r;
+
+	if (strcmp(type, "sz") != 0) {
+		uint64_t max = strcmp(type, "u32") == 0 ? UINT32_MAX :
+			       strcmp(type, "u64") == 0 ? UINT64_MAX :
+							  0;
+
+		if (max == 0)
+			return reply_error(s, fd, -EINVAL,
+					   "type must be sz, u32 or u64");
+		if (parse_u64(value, max, &v) < 0)
+			return reply_error(s, fd, -EINVAL,
+					   "value is not a number in range");
+	}
+	if (modify) {
+		/* ModifyKvpItems fails for a key the guest does not have. */
+		r = hvsim_kvp_get(s->kvp, pool, key, s->value, sizeof(s->value),
+				  &st);
+		if (!host_answered(r))
+			return reply(s, fd, r, 0, NULL, 0);
+		if (r < 0 || st != HV_S_OK)
+			return reply(s, fd, r, st, &missing, r < 0 ? 0 : 1);
+	}
+	if (strcmp(type, "sz") == 0)
+		r = hvsim_kvp_set(s->kvp, pool, key, value, &st);
+	else if (strcmp(type, "u32") == 0)
+		r = hvsim_kvp_set_u32(s->kvp, pool, key, (uint32_t)v, &st);
+	else
+		r = hvsim_kvp_set_u64(s->kvp, pool, key, v, &st);
+	return reply(s, fd, r, host_answered(r) ? st : 0, NULL, 0);
+}
+
+static int do_kvp_get(struct hvsim_server *s, int fd, uint8_t pool,
+		      const char *key)
+{
+	const char *f[2] = { s->value, s->raw };
+	uint32_t st = 0;
+	int r;
+
+	r = hvsim_kvp_get(s->kvp, pool, key, s->value, sizeof(s->value), &st);
+	if (!host_answered(r))
+		return reply(s, fd, r, 0, NULL, 0);
+	if (hvsim_kvp_daemon_get_value(s->kvp, s->raw, sizeof(s->raw)) < 0)
+		s->raw[0] = '\0';
+	return reply(s, fd, r, st, f, 2);
+}
+
+static int do_kvp_enum(struct hvsim_server *s, int fd, uint8_t pool,
+		       uint32_t index)
+{
+	const char *f[2] = { s->key, s->value };
+	uint32_t st = 0;
+	int r;
+
+	r = hvsim_kvp_enumerate(s->kvp, pool, index, s->key, sizeof(s->key),
+				s->value, sizeof(s->value), &st);
+	if (!host_answered(r))
+		return reply(s, fd, r, 0, NULL, 0);
+	return reply(s, fd, r, st, f, 2);
+}
+
+static int do_kvp_delete(struct hvsim_server *s, int fd, uint8_t pool,
+			 const char *key)
+{
+	uint32_t st = 0;
+	int r;
+
+	r = hvsim_kvp_delete(s->kvp, pool, key, &st);
+	return reply(s, fd, r, host_answered(r) ? st : 0, NULL, 0);
+}
+
+static int handle(struct hvsim_server *s, int fd, size_t len)
+{
+	const char *f[HVSIM_CTL_FIELDS_MAX];
+	const char *cmd;
+	uint64_t pool, idx;
+	int n;
+
+	n = hvsim_ctl_split(s->req, len, f, ARRAY_SIZE(f));
+	if (n < 0)
+		return reply_error(s, fd, -EINVAL, "malformed request");
+	cmd = f[0];
+	if (strcmp(cmd, "status") == 0) {
+		if (n != 1)
+			return reply_error(s, fd, -EINVAL,
+					   "status takes no arguments");
+		return do_status(s, fd);
+	}
+	if (strncmp(cmd, "kvp-", 4) != 0)
+		return reply_error(s, fd, -EINVAL, "unknown request");
+	if (!s->kvp)
+		return reply_error(s, fd, -ENODEV,
+				   "the KVP device is not simulated");
+	if (n < 2 || parse_u64(f[1], UINT8_MAX, &pool) < 0)
+		return reply_error(s, fd, -EINVAL, "pool must be 0..255");
+	if (strcmp(cmd, "kvp-set") == 0 || strcmp(cmd, "kvp-modify") == 0) {
+		if (n != 5)
+			return reply_error(s, fd, -EINVAL,
+					   "expected POOL TYPE KEY VALUE");
+		return do_kvp_set(s, fd, (uint8_t)pool, f[2], f[3], f[4],
+				  cmd[4] == 'm');
+	}
+	if (n != 3)
+		return reply_error(s, fd, -EINVAL, "expected two arguments");
+	if (strcmp(cmd, "kvp-get") == 0)
+		return do_kvp_get(s, fd, (uint8_t)pool, f[2]);
+	if (strcmp(cmd, "kvp-delete") == 0)
+		return do_kvp_delete(s, fd, (uint8_t)pool, f[2]);
+	if (strcmp(cmd, "kvp-enum") == 0) {
+		if (parse_u64(f[2], UINT32_MAX, &idx) < 0)
+			return reply_error(s, fd, -EINVAL,
+					   "index must be 0..4294967295");
+		return do_kvp_enum(s, fd, (uint8_t)pool, (uint32_t)idx);
+	}
+	return reply_error(s, fd, -EINVAL, "unknown request");
+}
+
+/* One record from a client, answered; the client is done either way. */
+static void client_read(struct hvsim_server *s, struct client *c)
+{
+	ssize_t n;
+
+	n = recv(c->fd, s->req, sizeof(s->req), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > (ssize_t)HVSIM_CTL_MSG_MAX)
+		reply_error(s, c->fd, -EMSGSIZE, "request too large");
+	else if (n > 0)
+		(void)handle(s, c->fd, (size_t)n);
+	else if (n == 0 && !hvsim_peer_gone(c->fd))
+		reply_error(s, c->fd, -EINVAL, "malformed request");
+	client_close(c);
+}
+
+static void accept_clients(struct hvsim_server *s)
+{
+	for (;;) {
+		int fd = hvsim_accept(s->listen_fd);
+		size_t i;
+
+		if (fd < 0)
+			return;
+		for (i = 0; i < CLIENTS_MAX; i++)
+			if (s->clients[i].fd < 0)
+				break;
+		if (i == CLIENTS_MAX) {
+			close(fd);
+			continue;
+		}
+		s->clients[i].fd = fd;
+		s->clients[i].deadline = hvsim_deadline(CLIENT_IDLE_MS);
+	}
+}
+
+int hvsim_server_run(struct hvsim_server *s, int stop_fd)
+{
+	if (!s || stop_fd < 0)
+		return -EINVAL;
+	for (;;) {
+		struct pollfd p[2 + CLIENTS_MAX];
+		struct client *who[2 + CLIENTS_MAX];
+		nfds_t n = 2, i;
+		int r;
+
+		p[0] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		for (i = 0; i < CLIENTS_MAX; i++) {
+			if (s->clients[i].fd < 0)
+				continue;
+			who[n] = &s->clients[i];
+			p[n++] = (struct pollfd){ .fd = s->clients[i].fd,
+						  .events = POLLIN };
+		}
+		r = poll(p, n, SERVE_TICK_MS);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0 && p[0].revents)
+			return 0;
+		if (r > 0 && (p[1].revents & POLLIN))
+			accept_clients(s);
+		for (i = 2; r > 0 && i < n; i++)
+			if (p[i].revents)
+				client_read(s, who[i]);
+		for (i = 0; i < CLIENTS_MAX; i++)
+			if (s->clients[i].fd >= 0 &&
+			    hvsim_remaining(s->clients[i].deadline) == 0)
+				client_close(&s->clients[i]);
+		for (i = 0; i < DEV_MAX; i++) {
+			if (!s->cd[i])
+				continue;
+			r = hvsim_cdev_run(s->cd[i], 0);
+			if (r < 0)
+				return r;
+		}
+	}
+}
