@@ -26,6 +26,7 @@
 
 #define TIMEOUT_MS 10000
 #define REC 2560
+#define LOCK_WAIT_S 30
 
 extern char **environ;
 
@@ -216,7 +217,10 @@ static int read_pool(struct fx *f, int pool, struct hv_kvp_record *recs,
 	pool_path(f, pool, p, sizeof(p));
 	fd = open(p, O_RDONLY);
 	assert_true(fd >= 0);
+	/* A lock never released is a daemon bug: fail, don't hang. */
+	alarm(LOCK_WAIT_S);
 	assert_int_equal(fcntl(fd, F_SETLKW, &fl), 0);
+	alarm(0);
 	while (n < max && read(fd, &recs[n], REC) == REC)
 		n++;
 	close(fd);
@@ -236,7 +240,9 @@ static void append_record(struct fx *f, int pool, const char *k, const char *v)
 	pool_path(f, pool, p, sizeof(p));
 	fd = open(p, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
+	alarm(LOCK_WAIT_S);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
+	alarm(0);
 	assert_int_equal(write(fd, &rec, REC), REC);
 	close(fd);
 }
@@ -310,8 +316,10 @@ static void reader_child(struct fx *f, int stop_fd)
 		if (fd < 0)
 			_exit(2);
 		fl.l_type = F_RDLCK;
+		alarm(LOCK_WAIT_S);
 		if (fcntl(fd, F_SETLKW, &fl) < 0)
 			_exit(3);
+		alarm(0);
 		n = read(fd, recs, sizeof(recs));
 		close(fd);
 		for (ssize_t i = 0; i < n / REC; i++)
