@@ -7,9 +7,11 @@
 #ifndef HVIS_BENCH_H
 #define HVIS_BENCH_H
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,6 +173,70 @@ static inline int bench_stop(pid_t pid, int timeout_ms)
 static inline bool bench_exited(pid_t pid, int *status)
 {
 	return waitpid(pid, status, WNOHANG) == pid;
+}
+
+/* Where the reference daemon keeps its pools; it knows no other path. */
+#define BENCH_REF_STATE "/var/lib/hyperv"
+
+/*
+ * In a child about to exec a daemon: a private mount namespace whose
+ * /var/lib/hyperv is a bind mount of state. If the machine has no
+ * /var/lib/hyperv, a tmpfs over /var/lib (in the namespace only)
+ * provides the mount point. The machine's own directory is never
+ * touched. Returns 0 or -errno.
+ */
+static inline int bench_private_state(const char *state)
+{
+	char src[64];
+	int fd;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	/* Opened in the new namespace: a bind source must belong to it. */
+	fd = open(state, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (access(BENCH_REF_STATE, F_OK) < 0) {
+		if (mount("tmpfs", "/var/lib", "tmpfs", 0, "mode=0755") < 0 ||
+		    mkdir(BENCH_REF_STATE, 0755) < 0) {
+			close(fd);
+			return -errno;
+		}
+	}
+	/* The state dir may have been under /var/lib: bind it by fd. */
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	if (mount(src, BENCH_REF_STATE, NULL, MS_BIND, NULL) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * After bench_private_state(): join the network namespace
+ * /run/netns/<name> (ip-netns(8)) and mount a sysfs of it over /sys, as
+ * `ip netns exec` does, so /sys/class/net lists its interfaces.
+ */
+static inline int bench_enter_netns(const char *name)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	if (umount2("/sys", MNT_DETACH) < 0 ||
+	    mount(name, "/sys", "sysfs", 0, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 /* A JSON string literal for s (quotes, backslashes, control bytes). */

@@ -36,7 +36,7 @@
 #define STOP_TIMEOUT_MS 5000
 #define MAX_SIZES 8
 #define MAX_ROUNDS 64
-#define REF_STATE "/var/lib/hyperv"
+#define REF_STATE BENCH_REF_STATE
 
 enum op { OP_NOOP, OP_SET, OP_GET, OP_ENUM, OP_MAX };
 static const char *const op_names[OP_MAX] = { "noop", "set", "get",
@@ -194,36 +194,6 @@ static unsigned int check_pool(const struct bench *b, unsigned int records)
 	return bad;
 }
 
-/*
- * In the child: a private mount namespace whose /var/lib/hyperv is the
- * state directory. If the machine has no /var/lib/hyperv, a tmpfs over
- * /var/lib (in the namespace only) provides the mount point.
- */
-static int enter_namespace(const char *state)
-{
-	char src[64];
-	int fd;
-
-	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	/* Opened in the new namespace: a bind source must belong to it. */
-	fd = open(state, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (access(REF_STATE, F_OK) < 0) {
-		if (mount("tmpfs", "/var/lib", "tmpfs", 0, "mode=0755") < 0 ||
-		    mkdir(REF_STATE, 0755) < 0)
-			return -errno;
-	}
-	/* The state dir may have been under /var/lib: bind it by fd. */
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	if (mount(src, REF_STATE, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 static pid_t spawn(const struct bench *b, enum daemon_id d)
 {
 	char devopt[320], runopt[320], stateopt[320];
@@ -264,7 +234,7 @@ static pid_t spawn(const struct bench *b, enum daemon_id d)
 			close(fd);
 		}
 		if (b->use_ns) {
-			r = enter_namespace(b->state);
+			r = bench_private_state(b->state);
 			if (r < 0) {
 				fprintf(stderr, "kvp-bench: namespace: %s\n",
 					strerror(-r));

@@ -16,6 +16,10 @@
 #                         (default 100: each SET costs it ~20 ms)
 #   BENCH_SIZES           pool sizes (default 10,1000,10000)
 #   BENCH_UIO_MESSAGES    UIO round trips per round (default 20000)
+#   BENCH_IP_ROUNDS       GET_IP_INFO rounds, 8 interfaces in a private
+#                         network namespace (default 3; root only)
+#   BENCH_IP_OPS_REF      timed GET_IP_INFO requests to the reference per
+#                         round (default 50: each costs it ~100 ms)
 #   BENCH_TMPDIR          where pools and sockets live (default /dev/shm,
 #                         a tmpfs, if writable, else /tmp); the daemons see
 #                         it as /var/lib/hyperv in a private mount namespace
@@ -58,7 +62,7 @@ if [ "${BENCH_DISK:-1}" = 0 ] || [ "$disk_fs" = tmpfs ] ||
 	disk_dir=""
 fi
 
-for f in "$B/bench/kvp-bench" "$B/bench/uio-bench" \
+for f in "$B/bench/kvp-bench" "$B/bench/uio-bench" "$B/bench/kvp-ip-bench" \
 	"$B/bench/preload-devshim.so" "$B/hv_kvp_daemon" \
 	"$B/tests/helpers/echo-service"; do
 	if [ ! -e "$f" ]; then
@@ -108,6 +112,16 @@ kvp() { # label rounds tmpdir [taskset...]
 		--json="$tmp.kvp-$label.tmp" || status=1
 }
 
+ipinfo() { # label [taskset...]
+	label=$1
+	shift
+	"$@" "$B/bench/kvp-ip-bench" --ours="$B/hv_kvp_daemon" --ref="$ref" \
+		--shim="$B/bench/preload-devshim.so" \
+		--rounds="${BENCH_IP_ROUNDS:-3}" --ops="$ops" \
+		--ops-ref="${BENCH_IP_OPS_REF:-50}" --label="$label" \
+		--json="$tmp.ip-$label.tmp" || status=1
+}
+
 uio() { # label [taskset...]
 	label=$1
 	shift
@@ -120,9 +134,11 @@ start=$(date +%s)
 if [ -n "$pin" ]; then
 	kvp pinned "$rounds" "$BENCH_TMPDIR" $pin
 	uio pinned $pin
+	ipinfo pinned $pin
 fi
 kvp unpinned "$rounds_unpinned" "$BENCH_TMPDIR"
 uio unpinned
+ipinfo unpinned
 if [ -n "$disk_dir" ]; then
 	echo
 	echo "bench: once more with the pools on disk: $disk_dir ($disk_fs)"
@@ -163,6 +179,10 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	fragment "$tmp.uio-pinned.tmp"
 	printf ',\n"unpinned": '
 	fragment "$tmp.uio-unpinned.tmp"
+	printf '},\n"get_ip_info": {\n"pinned": '
+	fragment "$tmp.ip-pinned.tmp"
+	printf ',\n"unpinned": '
+	fragment "$tmp.ip-unpinned.tmp"
 	printf '}\n}\n'
 } >"$out.tmp" && mv "$out.tmp" "$out"
 rm -f "$tmp".*.tmp

@@ -60,6 +60,21 @@ static bool keep_in6(const struct in6_addr *a, unsigned int flags)
 	return true;
 }
 
+bool ifaddrs_list_keep_addr(int family, const void *addr, unsigned int flags)
+{
+	if (family == AF_INET)
+		return keep_in(addr, flags);
+	if (family == AF_INET6)
+		return keep_in6(addr, flags);
+	return false;
+}
+
+bool ifaddrs_list_link_usable(unsigned int ifflags)
+{
+	return (ifflags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING) &&
+	       !(ifflags & IFF_LOOPBACK);
+}
+
 /* Is s one of the ';'-separated items of list[len]? */
 static bool listed(const char *list, size_t len, const char *s)
 {
@@ -95,14 +110,11 @@ int ifaddrs_list_format(const struct ifaddr_entry *entries, size_t n,
 			continue;
 		if (!memchr(e->ifname, '\0', sizeof(e->ifname)))
 			continue;
-		if ((e->flags & (IFF_UP | IFF_RUNNING)) !=
-			    (IFF_UP | IFF_RUNNING) ||
-		    (e->flags & IFF_LOOPBACK))
+		if (!ifaddrs_list_link_usable(e->flags))
 			continue;
 		if (ifaddrs_list_excluded(e->ifname, exclude))
 			continue;
-		if (family == AF_INET ? !keep_in(&e->addr.in, flags) :
-					!keep_in6(&e->addr.in6, flags))
+		if (!ifaddrs_list_keep_addr(family, &e->addr, flags))
 			continue;
 		if (!inet_ntop(family, &e->addr, s, sizeof(s)))
 			continue;

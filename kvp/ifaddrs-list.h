@@ -44,6 +44,28 @@ enum {
  */
 extern const char *const ifaddrs_list_default_exclude[];
 
+/*
+ * The rules GET_IP_INFO (ipinfo.c) shares with these lists, so the
+ * host's per-adapter view and the intrinsic NetworkAddressIPv4/IPv6 agree
+ * on which addresses exist. Both read the same kernel data: getifaddrs(3)
+ * is glibc's RTM_GETLINK + RTM_GETADDR dump (address = IFA_LOCAL, else
+ * IFA_ADDRESS; flags = the link's ifi_flags), ipinfo.c the same dumps
+ * through libnl-route (rtnl_addr_get_local, rtnl_link_get_flags).
+ * Neither looks at IFA_F_TENTATIVE/DADFAILED, which getifaddrs cannot
+ * see. The exclude globs apply to these lists only: the host asks
+ * GET_IP_INFO for one adapter by its MAC.
+ */
+
+/*
+ * Keep an address (struct in_addr or in6_addr of family)? Not loopback,
+ * unspecified or multicast; link-local (fe80::/10, 169.254/16) only with
+ * IFADDRS_LIST_LINK_LOCAL in flags.
+ */
+bool ifaddrs_list_keep_addr(int family, const void *addr, unsigned int flags);
+
+/* Are an interface's addresses reported: IFF_UP, IFF_RUNNING, no LOOPBACK. */
+bool ifaddrs_list_link_usable(unsigned int ifflags);
+
 /* True if ifname matches one of the NULL-terminated fnmatch(3) globs. */
 bool ifaddrs_list_excluded(const char *ifname, const char *const *globs);
 

@@ -38,16 +38,22 @@ struct kvp_ip_fields {
 
 /*
  * Decode the IP fields of a GET_IP_INFO or SET_IP_INFO message (msg is
- * KVP_MSG_SIZE bytes). Every string must be NUL-terminated inside its
- * field, else -EINVAL. GET_IP_INFO needs only adapter_id and addr_family.
+ * KVP_MSG_SIZE bytes, else -EBADMSG; another operation: -EINVAL). Every
+ * string must be NUL-terminated inside the smaller of its message field
+ * and its kvp_ip_fields member, else -EINVAL. GET_IP_INFO needs only
+ * adapter_id and addr_family: the other fields of *ret are left empty and
+ * the message's bytes there are not looked at. dhcp_enabled is any
+ * non-zero byte. *ret is written only on success.
  */
 int kvp_ipmsg_decode(const void *msg, size_t len, struct kvp_ip_fields *ret);
 
 /*
  * Write a GET_IP_INFO reply into msg: every string of f into its field
- * (UTF-8, NUL-terminated), addr_family and dhcp_enabled. -E2BIG if a
- * string does not fit its field (nothing is cut in half: callers bound
- * their lists first).
+ * (UTF-8, NUL-terminated, the rest of the field zeroed; adapter_id too,
+ * since the kernel converts it back for the host), addr_family and
+ * dhcp_enabled (0 or 1). -E2BIG, with msg untouched, if a member of f is
+ * not terminated inside its array (nothing is cut in half: callers bound
+ * their lists first). The status is the caller's (kvp_proto_set_status).
  */
 int kvp_ipmsg_reply(void *msg, const struct kvp_ip_fields *f);
 

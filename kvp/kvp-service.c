@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "hvis/log.h"
+#include "kvp-ipmsg.h"
 #include "kvp-proto.h"
 #include "kvp-service.h"
 
@@ -81,6 +82,53 @@ static int do_enumerate(struct kvp_service *s, const struct kvp_request *req,
 	return kvp_proto_reply_enumerate(msg, rec.key, rec.value);
 }
 
+static int do_get_ip_info(struct kvp_service *s, uint8_t *msg)
+{
+	struct kvp_ipinfo_result res;
+	struct kvp_ip_fields f;
+	char esc[3 * KVP_IP_ADAPTER_SIZE];
+	int r;
+
+	if (!s->ipinfo)
+		return -EOPNOTSUPP;
+	r = kvp_ipmsg_decode(msg, KVP_MSG_SIZE, &f);
+	if (r < 0)
+		return r;
+	hv_log_escape(f.adapter_id, strlen(f.adapter_id), esc, sizeof(esc));
+	r = kvp_ipinfo_get(s->ipinfo, f.adapter_id, &f, &res);
+	if (r == -ENODEV) {
+		log_debug("GET_IP_INFO \"%s\": no interface has this MAC", esc);
+		return r;
+	}
+	if (r < 0)
+		return log_warning_errno(r,
+					 "GET_IP_INFO \"%s\": cannot read "
+					 "the interfaces",
+					 esc);
+	log_debug("GET_IP_INFO \"%s\": %s (%u with this MAC), %u "
+		  "address(es), DHCP %s, DNS from %s, managed by %s",
+		  esc, res.ifname, res.matches, res.addresses,
+		  f.dhcp_enabled ? "on" : "off",
+		  netconf_dns_source_name(res.conf.dns_source),
+		  netconf_manager_name(res.conf.manager));
+	return kvp_ipmsg_reply(msg, &f);
+}
+
+/* SET_IP_INFO answers with ipconfig's own status (§3.6). */
+static uint32_t do_set_ip_info(struct kvp_service *s, const uint8_t *msg)
+{
+	static const struct kvp_ipconfig_ctx defaults = { 0 };
+	struct kvp_ip_fields f;
+	int r;
+
+	r = kvp_ipmsg_decode(msg, KVP_MSG_SIZE, &f);
+	if (r < 0) {
+		log_warning_errno(r, "SET_IP_INFO: malformed message refused");
+		return HV_E_FAIL;
+	}
+	return kvp_ipconfig_apply(s->ipconfig ? s->ipconfig : &defaults, &f);
+}
+
 static int dispatch(struct kvp_service *s, const struct kvp_request *req,
 		    uint8_t *msg)
 {
@@ -98,8 +146,9 @@ static int dispatch(struct kvp_service *s, const struct kvp_request *req,
 		return kvp_pool_delete(s->store, req->pool, req->key);
 	case KVP_OP_ENUMERATE:
 		return do_enumerate(s, req, msg);
+	case KVP_OP_GET_IP_INFO:
+		return do_get_ip_info(s, msg);
 	default:
-		/* GET_IP_INFO and SET_IP_INFO: not served by this build. */
 		return -EOPNOTSUPP;
 	}
 }
@@ -129,6 +178,12 @@ int kvp_service_handle(struct kvp_service *s, uint8_t *msg, size_t len)
 		return KVP_HANDLED_REPLY;
 	}
 	/* The status overwrites the header: handle first, then set it. */
+	if (req.op == KVP_OP_SET_IP_INFO) {
+		status = do_set_ip_info(s, msg);
+		kvp_proto_set_status(msg, status);
+		log_debug("SET_IP_INFO: 0x%08x", status);
+		return KVP_HANDLED_REPLY;
+	}
 	r = dispatch(s, &req, msg);
 	status = status_of(r);
 	kvp_proto_set_status(msg, status);
@@ -137,13 +192,16 @@ int kvp_service_handle(struct kvp_service *s, uint8_t *msg, size_t len)
 		if (req.op == KVP_OP_ENUMERATE)
 			log_debug("ENUMERATE pool %u index %u: 0x%08x",
 				  req.pool, req.index, status);
+		else if (req.op == KVP_OP_GET_IP_INFO)
+			log_debug("GET_IP_INFO: 0x%08x", status);
 		else
 			log_debug("%s pool %u key \"%s\": 0x%08x%s%s",
 				  op_name(req.op), req.pool, esc, status,
 				  r < 0 && r != -ENOENT ? " " : "",
 				  r < 0 && r != -ENOENT ? strerror(-r) : "");
 	}
-	if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP && r != -EPERM)
+	if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP && r != -EPERM &&
+	    req.op != KVP_OP_GET_IP_INFO)
 		log_warning_errno(r, "%s on pool %u failed", op_name(req.op),
 				  req.pool);
 	return KVP_HANDLED_REPLY;

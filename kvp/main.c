@@ -257,6 +257,12 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot gather guest information");
 		return 1;
 	}
+	/* GET_IP_INFO reads <run-dir> and <conf-dir> state (ipinfo.h). */
+	r = kvp_ipinfo_new(NULL, &d.svc.ipinfo);
+	if (r < 0) {
+		log_error_errno(r, "cannot set up IP reporting");
+		return 1;
+	}
 	d.sigfd = hv_signalfd_open();
 	d.timerfd = hv_timerfd_open();
 	if (d.sigfd < 0 || d.timerfd < 0) {
@@ -282,6 +288,7 @@ int main(int argc, char **argv)
 	}
 
 	hv_chardev_close(&d.dev);
+	kvp_ipinfo_free(d.svc.ipinfo);
 	kvp_auto_free(d.svc.intrinsic);
 	kvp_pool_close(d.svc.store);
 	close(d.sigfd);
