@@ -387,13 +387,15 @@ wait_for "wait while the pool files do not exist yet" "$T/late2" \
 # --- locks ---------------------------------------------------------------------
 # A cloud-init style flock, then a kvp_client style classic fcntl lock.
 coproc LOCKER { flock -x "$S/.kvp_pool_0" sh -c 'echo locked; read _'; }
+# bash unsets LOCKER_PID once the coprocess is reaped: keep a copy.
+locker_pid=$LOCKER_PID
 read -r -u "${LOCKER[0]}" line
 expect_err "get under a foreign flock: timeout" 5 "locked" \
 	--lock-timeout 0.1 get host-said
 expect_err "wait under a foreign flock: timeout" 5 "stayed locked" \
 	--lock-timeout 5 wait --timeout 0.3 host-said
 echo >&"${LOCKER[1]}"
-wait "$LOCKER_PID"
+wait "$locker_pid"
 if have_py; then
 	coproc LOCKER2 {
 		python3 -c '
@@ -404,11 +406,12 @@ print("locked", flush=True)
 sys.stdin.readline()
 ' "$S/.kvp_pool_1"
 	}
+	locker2_pid=$LOCKER2_PID
 	read -r -u "${LOCKER2[0]}" line
 	expect_err "set under a classic fcntl lock: timeout" 5 "locked" \
 		--lock-timeout 0.1 set k v
 	echo >&"${LOCKER2[1]}"
-	wait "$LOCKER2_PID"
+	wait "$locker2_pid"
 else
 	skip "set under a classic fcntl lock" "no python3"
 fi
