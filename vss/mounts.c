@@ -147,7 +147,7 @@ static bool is_octal(char c)
  * is never longer). The kernel never writes a bare backslash or \000, so
  * either marks a line that did not come from it.
  */
-static int unescape(char *s)
+int mounts_unescape(char *s)
 {
 	const char *r = s;
 	char *w = s;
@@ -264,8 +264,8 @@ static int parse_line(char *line, struct mount_entry *e, enum mounts_bad *bad)
 		return -EBADMSG;
 	}
 
-	if (unescape(tok[4]) < 0 || unescape(tok[sep + 1]) < 0 ||
-	    unescape(tok[sep + 2]) < 0) {
+	if (mounts_unescape(tok[4]) < 0 || mounts_unescape(tok[sep + 1]) < 0 ||
+	    mounts_unescape(tok[sep + 2]) < 0) {
 		*bad = MOUNTS_BAD_ESCAPE;
 		return -EBADMSG;
 	}

@@ -215,6 +215,12 @@ static inline size_t mounts_thaw_index(const struct mount_list *l, size_t k)
 	return l->freeze[l->n_freeze - 1 - k];
 }
 
+/*
+ * Undo mountinfo's \ooo escapes in place. -EINVAL for a backslash not
+ * followed by three octal digits, or \000. Also used for the VSS marker.
+ */
+int mounts_unescape(char *s);
+
 /* Short names for logs ("duplicate", "bad-device"); never NULL. */
 const char *mounts_bad_str(enum mounts_bad b);
 const char *mount_skip_str(enum mount_skip s);
