@@ -18,6 +18,7 @@
 #include "hvis/loop.h"
 #include "hvis/notify.h"
 #include "hvis/paths.h"
+#include "ipconfig.h"
 #include "kvp-proto.h"
 #include "kvp-service.h"
 
@@ -40,24 +41,35 @@ struct daemon {
 };
 
 static const char *arg_device;
+static struct kvp_ipconfig_ctx arg_ip = { .backend = KVP_IP_BACKEND_AUTO };
 
 static void help(void)
 {
 	printf("Usage: hv_kvp_daemon [OPTION]...\n"
 	       "Answer Hyper-V key/value exchange (KVP) requests from the host.\n"
 	       "\n"
-	       "  -D, --device=PATH    KVP device (default <dev-dir>/vmbus/hv_kvp)\n" HV_COMMON_OPTIONS_HELP
+	       "  -D, --device=PATH    KVP device (default <dev-dir>/vmbus/hv_kvp)\n"
+	       "      --ip-backend=B   how host IP injection is applied: auto (default),\n"
+	       "                       networkmanager, networkd, netplan, ifupdown,\n"
+	       "                       ifcfg, script or off\n"
+	       "      --ip-script=PATH an hv_set_ifconfig script (upstream interface)\n"
+	       "      --ip-apply=none  write network configuration, run nothing\n" HV_COMMON_OPTIONS_HELP
 	       "\n"
 	       "Exit status: 0 stopped by a signal, 64 bad usage, 69 no KVP\n"
 	       "device or another daemon has it, 73 pool files unusable,\n"
 	       "1 other errors. See hv_kvp_daemon(8).\n");
 }
 
+enum { OPT_IP_BACKEND = 0x2000, OPT_IP_SCRIPT, OPT_IP_APPLY };
+
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		HV_COMMON_LONG_OPTIONS,
 		{ "device", required_argument, NULL, 'D' },
+		{ "ip-backend", required_argument, NULL, OPT_IP_BACKEND },
+		{ "ip-script", required_argument, NULL, OPT_IP_SCRIPT },
+		{ "ip-apply", required_argument, NULL, OPT_IP_APPLY },
 		{},
 	};
 	int c, r;
@@ -73,6 +85,34 @@ static int parse_args(int argc, char **argv)
 			exit(0);
 		case 'D':
 			arg_device = optarg;
+			break;
+		case OPT_IP_BACKEND:
+			r = kvp_ip_backend_from_string(optarg);
+			if (r < 0) {
+				fprintf(stderr,
+					"hv_kvp_daemon: unknown --ip-backend '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			arg_ip.backend = r;
+			break;
+		case OPT_IP_SCRIPT:
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+					"hv_kvp_daemon: --ip-script needs "
+					"an absolute path\n");
+				return -EINVAL;
+			}
+			arg_ip.script = optarg;
+			break;
+		case OPT_IP_APPLY:
+			if (strcmp(optarg, "none") != 0) {
+				fprintf(stderr,
+					"hv_kvp_daemon: --ip-apply takes "
+					"only 'none'\n");
+				return -EINVAL;
+			}
+			arg_ip.no_apply = true;
 			break;
 		case '?':
 			return -EINVAL;
@@ -258,6 +298,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* GET_IP_INFO reads <run-dir> and <conf-dir> state (ipinfo.h). */
+	d.svc.ipconfig = &arg_ip;
 	r = kvp_ipinfo_new(NULL, &d.svc.ipinfo);
 	if (r < 0) {
 		log_error_errno(r, "cannot set up IP reporting");
