@@ -18,14 +18,44 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
-indent() { sed 's/^/      /'; }
+# The demo root is long and random: the transcript calls it $DEMO.
+show() {
+	local s=$*
+	printf '%s' "${s//"$root"/\$DEMO}"
+}
+indent() { sed -e "s|$root|\$DEMO|g" -e 's/^/      /'; }
+# A failing command's exit status is shown (and returned: under set -e,
+# only where the demo expects the failure, "host ... || true").
 host() {
-	printf 'host$  %s\n' "$*"
+	local rc
+	printf 'host$  %s\n' "$(show "$*")"
 	"$B/hvsim" --root "$root" "$@" 2>&1 | indent
+	rc=${PIPESTATUS[0]}
+	[[ $rc -eq 0 ]] || printf '      (exit %d)\n' "$rc"
+	return "$rc"
+}
+# A plain command on the host's side.
+hostsh() {
+	printf 'host$  %s\n' "$(show "$*")"
+	"$@" 2>&1 | indent
 }
 guest() {
-	printf 'guest# %s\n' "$*"
+	printf 'guest# %s\n' "$(show "$*")"
 	"$@" 2>&1 | indent
+}
+# The first interface of this machine with a MAC, not loopback: "NAME MAC".
+first_nic() {
+	local d a
+	for d in /sys/class/net/*; do
+		[[ -r $d/type && -r $d/address ]] || continue
+		# ARPHRD_LOOPBACK
+		[[ $(<"$d/type") == 772 ]] && continue
+		a=$(<"$d/address")
+		[[ $a =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ && $a != 00:00:00:00:00:00 ]] || continue
+		printf '%s %s\n' "${d##*/}" "$a"
+		return 0
+	done
+	return 1
 }
 # hv-kvp as the guest's admin runs it, pointed at the demo's root.
 gkvp() {
@@ -39,9 +69,9 @@ NAME="Debian GNU/Linux"
 VERSION_ID="12"
 OS
 
-echo "hvis demo: host simulator and daemons under $root"
+echo "hvis demo: host simulator and daemons under $root (\$DEMO below)"
 mkfifo "$root/ready"
-"$B/hvsim" serve --root "$root" --kvp --ready-fd 3 3>"$root/ready" \
+"$B/hvsim" serve --root "$root" --kvp --fcopy-uio --ready-fd 3 3>"$root/ready" \
 	2>"$root/hvsim.log" &
 pids+=($!)
 read -r _ <"$root/ready"
@@ -64,6 +94,34 @@ gkvp get ProvisioningToken || true
 
 step "KVP: intrinsic items the guest reports (GuestIntrinsicExchangeItems)"
 host kvp list --pool auto
+
+# The daemon runs in this machine's own network namespace: GET_IP_INFO
+# only reads it (nothing here sends a SET_IP_INFO).
+if nic=$(first_nic); then
+	step "KVP: guest IP info for ${nic%% *}'s MAC, as Get-VMNetworkAdapter shows it"
+	host kvp ip get "${nic#* }"
+else
+	step "KVP: guest IP info"
+	echo "(no network interface with a MAC on this machine: skipped)"
+fi
+
+step "Copy-VMFile: the host copies a file into the guest (UIO channel)"
+"$B/hv_fcopy_daemon" --root "$root" --transport=uio --log=stderr \
+	2>"$root/fcopy.log" &
+pids+=($!)
+name='Grüße-😀.txt'
+mkdir -p "$root/host"
+printf 'Grüße vom Host 😀\n' >"$root/host/$name"
+host copy-file "$root/host/$name" "$root/guest/inbox/$name" --create-full-path
+hostsh sha256sum "$root/host/$name"
+guest sha256sum "$root/guest/inbox/$name"
+host copy-file "$root/host/$name" "$root/guest/inbox/$name" || true
+
+# ---- Backup (VSS): goes here, once hv_vss_daemon's host side is wired
+# ---- into hvsim (serve --vss, a host backup command, the freeze/thaw).
+
+# ---- Shutdown: goes here, once hv_shutdown_daemon's host side is wired
+# ---- into hvsim (the shutdown request, the daemon's answer).
 
 step "done"
 host status

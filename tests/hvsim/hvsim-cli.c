@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvsim-fcopy.h"
 #include "hvsim-internal.h"
+#include "hvsim-kvp-ip.h"
 
 #ifndef HVIS_VERSION
 #define HVIS_VERSION "unknown"
@@ -40,16 +43,22 @@ static const char *const main_help =
 	"  serve     simulate the devices under DIR and serve host commands\n"
 	"  status    show each simulated device's state and counters\n"
 	"  kvp       act as the host on the KVP (data exchange) service\n"
+	"  copy-file copy a file into the guest (Copy-VMFile)\n"
 	"  help      show help for a command\n"
 	"\n"
 	"Synopsis:\n"
-	"  hvsim serve --root DIR [--kvp] [--vss] [--fcopy] [--timeout MS]\n"
-	"              [--nego-wait MS] [--ready-fd N]\n"
+	"  hvsim serve --root DIR [--kvp] [--vss] [--fcopy] [--fcopy-uio]\n"
+	"              [--timeout MS] [--nego-wait MS] [--ready-fd N]\n"
 	"  hvsim --root DIR status\n"
 	"  hvsim --root DIR kvp add|modify KEY VALUE [--pool POOL]\n"
 	"              [--type sz|u32|u64]\n"
 	"  hvsim --root DIR kvp remove|get KEY [--pool POOL]\n"
 	"  hvsim --root DIR kvp list [--pool POOL]\n"
+	"  hvsim --root DIR kvp ip get MAC [--json]\n"
+	"  hvsim --root DIR kvp ip set GUID --dhcp | --ip LIST --subnet LIST\n"
+	"              [--gateway LIST] [--dns LIST]\n"
+	"  hvsim --root DIR copy-file SRC DEST [--force] [--create-full-path]\n"
+	"              [--transport uio|chardev]\n"
 	"  hvsim help [COMMAND]\n"
 	"\n"
 	"Options:\n"
@@ -63,17 +72,25 @@ static const char *const main_help =
 	"Run 'hvsim help COMMAND' for a command's options.\n";
 
 static const char *const serve_help =
-	"Usage: hvsim serve --root DIR [--kvp] [--vss] [--fcopy]\n"
+	"Usage: hvsim serve --root DIR [--kvp] [--vss] [--fcopy] [--fcopy-uio]\n"
 	"                   [--timeout MS] [--nego-wait MS] [--ready-fd N]\n"
-	"Create DIR/dev/vmbus/hv_kvp, hv_vss and hv_fcopy (all three unless\n"
-	"some are named) as simulated devices and the control socket\n"
-	"DIR/hvsim.sock, then serve until SIGTERM or SIGINT, removing the\n"
-	"sockets on the way out. Prints \"ready\" once listening.\n"
+	"Create DIR/dev/vmbus/hv_kvp, hv_vss, hv_fcopy and the file copy UIO\n"
+	"channel (all four unless some are named) as simulated devices and\n"
+	"the control socket DIR/hvsim.sock, then serve until SIGTERM or\n"
+	"SIGINT, removing the sockets on the way out. Prints \"ready\" once\n"
+	"listening.\n"
 	"\n"
-	"  -r, --root=DIR       where to create dev/ and hvsim.sock\n"
+	"  -r, --root=DIR       where to create dev/, sys/ and hvsim.sock\n"
 	"      --kvp            simulate /dev/vmbus/hv_kvp\n"
 	"      --vss            simulate /dev/vmbus/hv_vss\n"
-	"      --fcopy          simulate /dev/vmbus/hv_fcopy\n"
+	"      --fcopy          simulate /dev/vmbus/hv_fcopy (the legacy\n"
+	"                       file copy device of Linux up to 6.9)\n"
+	"      --fcopy-uio      simulate the file copy channel bound to\n"
+	"                       uio_hv_generic (Linux 6.10 and later):\n"
+	"                       DIR/dev/uio0 and DIR/sys/bus/vmbus/devices/\n"
+	"                       eb765408-105f-49b6-b4aa-c123b64d17d4 (class\n"
+	"                       34d14be3-dee4-41c8-9ae7-6b174977c192, rings\n"
+	"                       of 0x5000 bytes; the sys/ tree stays)\n"
 	"  -t, --timeout=MS     the kernel's daemon reply timeout (30000)\n"
 	"      --nego-wait=MS   how long a host request waits for a daemon\n"
 	"                       to register (55000)\n"
@@ -101,6 +118,8 @@ static const char *const kvp_help =
 	"                               no more (default pool 1, the host's\n"
 	"                               GuestExchangeItems; --pool auto gives\n"
 	"                               GuestIntrinsicExchangeItems)\n"
+	"  ip get|set ...               GET_IP_INFO / SET_IP_INFO (see\n"
+	"                               hvsim kvp ip --help)\n"
 	"\n"
 	"  -p, --pool=POOL  external (0), guest (1), auto (2), host (3),\n"
 	"                   internal (4), or any number 0..255\n"
@@ -122,6 +141,60 @@ static const char *const kvp_help =
 	"is wrong; the daemon's own reply is shown on a '#' line.\n"
 	"remove: the status is the guest's; real hosts from build 9600 report\n"
 	"success for a missing key.\n";
+
+static const char *const kvp_ip_help =
+	"Usage: hvsim --root DIR kvp ip get MAC [--json]\n"
+	"       hvsim --root DIR kvp ip set GUID --dhcp\n"
+	"       hvsim --root DIR kvp ip set GUID --ip LIST --subnet LIST\n"
+	"                                  [--gateway LIST] [--dns LIST]\n"
+	"The host's view of a guest NIC's IP configuration.\n"
+	"\n"
+	"  get MAC   GET_IP_INFO for the adapter with that MAC (as\n"
+	"            Get-VMNetworkAdapter fills IPAddresses): addresses,\n"
+	"            subnets, gateways, DNS servers, DHCP and the status.\n"
+	"            MAC as 00:15:5d:0a:0b:0c, 00-15-5D-0A-0B-0C or\n"
+	"            00155D0A0B0C; the host sends it upper case with colons.\n"
+	"  set GUID  SET_IP_INFO for the adapter with that VMBus instance\n"
+	"            GUID (Msvm_GuestNetworkAdapterConfiguration), braces\n"
+	"            optional; sent as {lower-case}.\n"
+	"\n"
+	"  -j, --json           get: one JSON object instead of lines\n"
+	"      --dhcp           set: DHCP, no static addresses\n"
+	"      --ip=LIST        set: addresses, ',' or ';' between them\n"
+	"      --subnet=LIST    set: one subnet mask or IPv6 prefix length\n"
+	"                       per address\n"
+	"      --gateway=LIST   set: default gateways\n"
+	"      --dns=LIST       set: DNS servers\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Output: get prints \"Name : value\" lines (lists in braces) or\n"
+	"JSON; set prints \"status: 0xXXXXXXXX NAME\". Exit status 0 for\n"
+	"HV_S_OK, 1 for any other status (a guest with no adapter of that\n"
+	"MAC answers HV_E_FAIL; of that GUID, HV_GUID_NOTFOUND).\n";
+
+static const char *const copy_file_help =
+	"Usage: hvsim --root DIR copy-file SRC DEST [--force]\n"
+	"                                  [--create-full-path]\n"
+	"                                  [--transport uio|chardev]\n"
+	"Copy-VMFile -SourcePath SRC -DestinationPath DEST -FileSource Host:\n"
+	"the server reads SRC and sends it to the guest's file copy service\n"
+	"(START, WRITE in 6144-byte chunks, COMPLETE; CANCEL after a failed\n"
+	"WRITE). DEST is the guest's full path of the file; one ending in\n"
+	"'/' names a directory and takes SRC's file name.\n"
+	"\n"
+	"  -f, --force             overwrite an existing DEST (-Force)\n"
+	"  -p, --create-full-path  create DEST's missing directories\n"
+	"                          (-CreateFullPath)\n"
+	"  -t, --transport=T       uio (serve --fcopy-uio) or chardev (serve\n"
+	"                          --fcopy); default: whichever a guest is\n"
+	"                          on, UIO first\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Output: \"status: 0xXXXXXXXX NAME (...)\"; on failure also\n"
+	"PowerShell's message on stderr, e.g. \"Failed to initiate copying\n"
+	"files to the guest: The file exists. (0x80070050)\". Exit status\n"
+	"0 when copied, 1 when the guest refused or failed (or none is\n"
+	"there), 2 bad usage or an unreadable SRC, 3 simulator failure.\n";
 
 static int usage_error(const char *fmt, ...) HV_PRINTF(1, 2);
 static int usage_error(const char *fmt, ...)
@@ -162,6 +235,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "kvp", no_argument, NULL, 'k' },
 		{ "vss", no_argument, NULL, 's' },
 		{ "fcopy", no_argument, NULL, 'f' },
+		{ "fcopy-uio", no_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "nego-wait", required_argument, NULL, 'n' },
 		{ "ready-fd", required_argument, NULL, 'R' },
@@ -192,6 +266,9 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'f':
 			cfg.fcopy = true;
+			break;
+		case 'u':
+			cfg.fcopy_uio = true;
 			break;
 		case 't':
 		case 'n':
@@ -224,8 +301,8 @@ static int cmd_serve(int argc, char **argv)
 				   argv[optind]);
 	if (!cfg.root)
 		return usage_error("serve: --root is required");
-	if (!cfg.kvp && !cfg.vss && !cfg.fcopy)
-		cfg.kvp = cfg.vss = cfg.fcopy = true;
+	if (!cfg.kvp && !cfg.vss && !cfg.fcopy && !cfg.fcopy_uio)
+		cfg.kvp = cfg.vss = cfg.fcopy = cfg.fcopy_uio = true;
 
 	/* Signals arrive on a signalfd, polled by the server's loop. */
 	sigemptyset(&mask);
@@ -364,6 +441,8 @@ static void put_status(uint32_t status, const char *note)
 
 	printf("status: 0x%08" PRIx32 " %s%s\n", status, name ? name : "?",
 	       note ? note : "");
+	/* Before any message on stderr, when both go to one pipe. */
+	fflush(stdout);
 }
 
 /*
@@ -516,6 +595,171 @@ static int kvp_list(struct call *c, const char *pool)
 	return EXIT_STATUS;
 }
 
+/* A status the host got from GET_IP_INFO: fields -> *ip. */
+static int ip_reply(const struct call *c, struct hvsim_kvp_ip *ip)
+{
+	if (c->nf != 2 + HVSIM_KVP_IP_FIELDS ||
+	    hvsim_kvp_ip_from_fields(c->f + 2, HVSIM_KVP_IP_FIELDS, ip) < 0) {
+		fprintf(stderr, "hvsim: kvp ip get: malformed reply from the"
+				" server\n");
+		return EXIT_SIM;
+	}
+	return 0;
+}
+
+static bool host_answered(int result)
+{
+	return result == 0 || result == -ETIMEDOUT || result == -ECONNRESET ||
+	       result == -EFAULT;
+}
+
+static int kvp_ip_get(const char *mac, bool json)
+{
+	static const char what[] = "kvp ip get";
+	static struct call c;
+	static struct hvsim_kvp_ip ip;
+	char m[HVSIM_KVP_IP_MAC_SIZE];
+	const char *req[2] = { "kvp-ip-get", m };
+	int r;
+
+	if (hvsim_kvp_ip_mac(mac, m) < 0)
+		return usage_error("%s: not a MAC address: '%s'", what, mac);
+	r = call(&c, what, req, 2);
+	if (r)
+		return r;
+	if (host_answered(c.result)) {
+		r = ip_reply(&c, &ip);
+		if (r)
+			return r;
+	}
+	if (c.result == 0 && c.status == HV_S_OK)
+		return hvsim_kvp_ip_print(stdout, m, &ip, c.status, json) < 0 ?
+			       EXIT_SIM :
+			       0;
+	if (json && host_answered(c.result)) {
+		/* The object carries the status; the reason goes to stderr. */
+		(void)hvsim_kvp_ip_print(stdout, m, &ip, c.status, true);
+		fflush(stdout);
+		fprintf(stderr,
+			"hvsim: %s: the host got status 0x%08" PRIx32 "\n",
+			what, c.status);
+		r = EXIT_STATUS;
+	} else {
+		r = kvp_outcome(&c, what, false);
+	}
+	if (c.result == 0 && c.status == HV_E_FAIL)
+		fprintf(stderr,
+			"hvsim: %s: does the guest have an adapter %s?\n", what,
+			m);
+	return r;
+}
+
+static int cmd_kvp_ip(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dhcp", no_argument, NULL, 'D' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "subnet", required_argument, NULL, 's' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "dns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct call c;
+	static struct hvsim_kvp_ip ip;
+	struct hvsim_kvp_ip_set_args a = { .family = -1 };
+	const char *fields[HVSIM_KVP_IP_FIELDS], *req[2 + HVSIM_KVP_IP_FIELDS];
+	char why[128], num[2][4];
+	bool get, json = false, statics = false;
+	int ch, r;
+
+	if (argc < 2)
+		return usage_error("kvp ip: missing subcommand (get or set)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(kvp_ip_help, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "get") != 0 && strcmp(argv[1], "set") != 0)
+		return usage_error("kvp ip: unknown subcommand '%s'", argv[1]);
+	get = argv[1][0] == 'g';
+
+	optind = 0;
+	while ((ch = getopt_long(argc - 1, argv + 1, "r:jh", opts, NULL)) !=
+	       -1) {
+		bool set_opt = ch == 'D' || ch == 'i' || ch == 's' ||
+			       ch == 'g' || ch == 'n';
+
+		if (get && set_opt)
+			return usage_error("kvp ip get: --dhcp, --ip, --subnet,"
+					   " --gateway and --dns are for kvp ip"
+					   " set");
+		if (!get && ch == 'j')
+			return usage_error("kvp ip set: --json is for kvp ip"
+					   " get");
+		switch (ch) {
+		case 'r':
+			arg_root = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'D':
+			a.dhcp = true;
+			break;
+		case 'i':
+			a.ip = optarg;
+			statics = true;
+			break;
+		case 's':
+			a.subnet = optarg;
+			statics = true;
+			break;
+		case 'g':
+			a.gateway = optarg;
+			statics = true;
+			break;
+		case 'n':
+			a.dns = optarg;
+			break;
+		case 'h':
+			fputs(kvp_ip_help, stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	argc--;
+	argv++;
+	if (argc - optind != 1)
+		return usage_error("kvp ip %s: expected one %s", argv[0],
+				   get ? "MAC" : "GUID");
+	if (get)
+		return kvp_ip_get(argv[optind], json);
+
+	if (a.dhcp && (statics || a.dns))
+		return usage_error("kvp ip set: --dhcp goes alone");
+	if (!a.dhcp && (!a.ip || !a.subnet))
+		return usage_error("kvp ip set: --dhcp, or --ip and --subnet");
+	a.adapter = argv[optind];
+	r = hvsim_kvp_ip_build_set(&a, &ip, why, sizeof(why));
+	if (r < 0)
+		return usage_error("kvp ip set: %s", why);
+	hvsim_kvp_ip_to_fields(&ip, num, fields);
+	req[0] = "kvp-ip-set";
+	req[1] = ip.adapter_id;
+	memcpy(req + 2, fields, sizeof(fields));
+	r = call(&c, "kvp ip set", req, ARRAY_SIZE(req));
+	if (r)
+		return r;
+	r = kvp_outcome(&c, "kvp ip set", c.status == HV_S_OK);
+	if (r)
+		return r;
+	put_status(c.status, NULL);
+	return 0;
+}
+
 static int cmd_kvp(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -539,6 +783,8 @@ static int cmd_kvp(int argc, char **argv)
 		fputs(kvp_help, stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "ip") == 0)
+		return cmd_kvp_ip(argc - 1, argv + 1);
 	for (s = 0; s < ARRAY_SIZE(kvp_subs); s++)
 		if (strcmp(argv[1], kvp_subs[s].name) == 0)
 			break;
@@ -645,11 +891,195 @@ static int cmd_kvp(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------- */
+/* copy-file                                                               */
+
+static const struct {
+	const char *name;
+	enum hvsim_fcopy_stage stage;
+} stage_names[] = {
+	{ "none", HVSIM_FCOPY_STAGE_NONE },
+	{ "start", HVSIM_FCOPY_STAGE_START },
+	{ "write", HVSIM_FCOPY_STAGE_WRITE },
+	{ "complete", HVSIM_FCOPY_STAGE_COMPLETE },
+	{ "cancel", HVSIM_FCOPY_STAGE_CANCEL },
+};
+
+static int parse_u64_field(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* RESULT STATUS TRANSPORT STAGE BYTES SIZE -> *res. */
+static int copy_reply(const struct call *c, struct hvsim_fcopy_result *res)
+{
+	size_t i;
+
+	if (c->nf != 6 || parse_u64_field(c->f[4], &res->bytes) < 0 ||
+	    parse_u64_field(c->f[5], &res->size) < 0)
+		return -EBADMSG;
+	for (i = 0; i < ARRAY_SIZE(stage_names); i++)
+		if (strcmp(c->f[3], stage_names[i].name) == 0)
+			break;
+	if (i == ARRAY_SIZE(stage_names))
+		return -EBADMSG;
+	res->stage = stage_names[i].stage;
+	res->status = c->status;
+	return 0;
+}
+
+static int copy_outcome(const struct call *c)
+{
+	static const char what[] = "copy-file";
+	struct hvsim_fcopy_result res = { 0 };
+	const char *name;
+	char text[256], note[128];
+
+	switch (c->result) {
+	case 0:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -ENOTCONN:
+		break;
+	case -EINVAL:
+	case -ENAMETOOLONG:
+	case -E2BIG:
+	case -ENOENT:
+	case -EISDIR:
+	case -EACCES:
+		fprintf(stderr, "hvsim: %s: %s\n", what, call_msg(c));
+		return EXIT_USAGE;
+	default:
+		fprintf(stderr, "hvsim: %s: %s\n", what, call_msg(c));
+		return EXIT_SIM;
+	}
+	if (copy_reply(c, &res) < 0) {
+		fprintf(stderr, "hvsim: %s: malformed reply from the server\n",
+			what);
+		return EXIT_SIM;
+	}
+	name = hvsim_kvp_status_name(res.status);
+	if (c->result == 0 && res.status == HV_S_OK) {
+		printf("status: 0x%08" PRIx32 " %s (%" PRIu64
+		       " bytes over %s)\n",
+		       res.status, name, res.bytes, c->f[2]);
+		return 0;
+	}
+	(void)hvsim_fmt(note, sizeof(note),
+			" (at %s, %" PRIu64 " of %" PRIu64 " bytes over %s)",
+			c->f[3], res.bytes, res.size, c->f[2]);
+	put_status(res.status, note);
+	fprintf(stderr, "hvsim: %s: %s\n", what,
+		hvsim_fcopy_result_text(&res, text, sizeof(text)));
+	if (c->result == -ENOTCONN)
+		fprintf(stderr,
+			"hvsim: %s: no guest has the file copy channel open\n",
+			what);
+	else if (c->result == -ETIMEDOUT)
+		fprintf(stderr, "hvsim: %s: the guest did not answer in time\n",
+			what);
+	else if (c->result == -ECONNRESET)
+		fprintf(stderr, "hvsim: %s: the guest went away\n", what);
+	return EXIT_STATUS;
+}
+
+static int cmd_copy_file(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "create-full-path", no_argument, NULL, 'p' },
+		{ "transport", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct call c;
+	static char src[PATH_MAX];
+	const char *transport = "auto", *req[5];
+	unsigned flags = 0;
+	char fl[4];
+	struct stat st;
+	int ch, fd, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "r:fpt:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			arg_root = optarg;
+			break;
+		case 'f':
+			flags |= HVSIM_FCOPY_FORCE;
+			break;
+		case 'p':
+			flags |= HVSIM_FCOPY_CREATE_FULL_PATH;
+			break;
+		case 't':
+			if (strcmp(optarg, "uio") != 0 &&
+			    strcmp(optarg, "chardev") != 0)
+				return usage_error(
+					"copy-file: --transport is uio or"
+					" chardev, not '%s'",
+					optarg);
+			transport = optarg;
+			break;
+		case 'h':
+			fputs(copy_file_help, stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("copy-file: expected SRC and DEST");
+	if (!argv[optind + 1][0])
+		return usage_error("copy-file: DEST is empty");
+	/* The server reads SRC from wherever it runs: give it all of it. */
+	fd = open(argv[optind], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !realpath(argv[optind], src)) {
+		fprintf(stderr, "hvsim: copy-file: cannot read %s: %m\n",
+			argv[optind]);
+		if (fd >= 0)
+			close(fd);
+		return EXIT_USAGE;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "hvsim: copy-file: %s is not a regular file\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	(void)hvsim_fmt(fl, sizeof(fl), "%u", flags);
+	req[0] = "fcopy-copy";
+	req[1] = transport;
+	req[2] = fl;
+	req[3] = src;
+	req[4] = argv[optind + 1];
+	r = call(&c, "copy-file", req, ARRAY_SIZE(req));
+	if (r)
+		return r;
+	return copy_outcome(&c);
+}
+
+/* ---------------------------------------------------------------------- */
 
 static int cmd_help(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	if (argc == 3 && strcmp(cmd, "kvp") == 0 &&
+	    strcmp(argv[2], "ip") == 0) {
+		fputs(kvp_ip_help, stdout);
+		return 0;
+	}
 	if (argc > 2)
 		return usage_error("help: one command at most");
 	if (!cmd)
@@ -660,8 +1090,12 @@ static int cmd_help(int argc, char **argv)
 		fputs(status_help, stdout);
 	else if (strcmp(cmd, "kvp") == 0)
 		fputs(kvp_help, stdout);
+	else if (strcmp(cmd, "copy-file") == 0)
+		fputs(copy_file_help, stdout);
 	else if (strcmp(cmd, "help") == 0)
-		fputs("Usage: hvsim help [COMMAND]\n", stdout);
+		fputs("Usage: hvsim help [COMMAND]\n"
+		      "       hvsim help kvp ip\n",
+		      stdout);
 	else
 		return usage_error("help: unknown command '%s'", cmd);
 	return 0;
@@ -704,6 +1138,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc, argv);
 	if (strcmp(cmd, "kvp") == 0)
 		return cmd_kvp(argc, argv);
+	if (strcmp(cmd, "copy-file") == 0)
+		return cmd_copy_file(argc, argv);
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc, argv);
 	return usage_error("unknown command '%s'", cmd);

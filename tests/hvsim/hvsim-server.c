@@ -13,6 +13,9 @@
  *            kvp-get POOL KEY
  *            kvp-delete POOL KEY
  *            kvp-enum POOL INDEX
+ *            kvp-ip-get MAC
+ *            kvp-ip-set ADAPTER FAMILY DHCP IP SUBNET GATEWAY DNS
+ *            fcopy-copy TRANSPORT FLAGS SRC DEST
  *   reply    RESULT STATUS [FIELD...]
  *
  * RESULT is 0 or a negative errno in decimal, STATUS the host status as
@@ -20,11 +23,14 @@
  * with a sign, leading zero or out of range) gets RESULT -22 and a
  * message field.
  *
+ * The kvp-ip-* fields are those of hvsim-kvp-ip.h; fcopy-copy is
+ * described in hvsim.h.
+ *
  * One thread and one loop: poll() over the stop fd, the control listener
  * and the clients, with a short tick in which every device runs one
  * non-blocking pass (hvsim_cdev exposes no fds to poll on). A KVP request
- * runs the device's own loop until the daemon answers or times out, so
- * requests are served one at a time.
+ * or a file copy runs the device's own loop until the daemon answers or
+ * times out, so requests are served one at a time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,12 +44,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hvsim-fcopy.h"
 #include "hvsim-internal.h"
+#include "hvsim-kvp-ip.h"
 
 #define SERVE_TICK_MS 5
 #define CLIENTS_MAX 16
 /* A client that connects and sends nothing is dropped after this. */
 #define CLIENT_IDLE_MS 10000
+/* The only UIO channel the server simulates: <root>/dev/uio0. */
+#define FCOPY_UIO_INDEX 0
 
 enum { DEV_KVP, DEV_VSS, DEV_FCOPY, DEV_MAX };
 
@@ -68,6 +78,10 @@ struct hvsim_server {
 	struct hvsim_cdev *cd[DEV_MAX];
 	char dev_path[DEV_MAX][PATH_MAX];
 	struct hvsim_kvp *kvp;
+	struct hvsim_uio *fcopy_uio;
+	/* Copy-VMFile hosts: over fcopy_uio, and over cd[DEV_FCOPY]. */
+	struct hvsim_fcopy *fc_uio, *fc_cdev;
+	struct hvsim_kvp_ip ip;
 	struct client clients[CLIENTS_MAX];
 	uint8_t req[HVSIM_CTL_MSG_MAX + 1];
 	uint8_t rep[HVSIM_CTL_MSG_MAX];
@@ -174,6 +188,9 @@ struct hvsim_server *hvsim_server_free(struct hvsim_server *s)
 		unlink(s->sock_path);
 	}
 	hvsim_kvp_free(s->kvp);
+	hvsim_fcopy_free(s->fc_uio);
+	hvsim_fcopy_free(s->fc_cdev);
+	hvsim_uio_free(s->fcopy_uio);
 	for (i = 0; i < DEV_MAX; i++)
 		hvsim_cdev_free(s->cd[i]);
 	free(s);
@@ -252,6 +269,24 @@ int hvsim_server_new(const struct hvsim_server_config *cfg,
 		if (r < 0)
 			goto fail;
 		hvsim_kvp_set_nego_wait(s->kvp, s->nego_wait_ms);
+	}
+	if (s->cd[DEV_FCOPY]) {
+		r = hvsim_fcopy_new_cdev(s->cd[DEV_FCOPY], &s->fc_cdev);
+		if (r < 0)
+			goto fail;
+		hvsim_fcopy_set_timeout(s->fc_cdev, s->reply_timeout_ms);
+	}
+	if (cfg->fcopy_uio) {
+		r = hvsim_uio_new(cfg->root, HV_GUID_FCOPY,
+				  HV_GUID_FCOPY_INSTANCE, FCOPY_UIO_INDEX,
+				  HVSIM_FCOPY_RING_SIZE, &s->fcopy_uio);
+		if (r < 0)
+			goto fail;
+		r = hvsim_fcopy_new_uio(s->fcopy_uio, &s->fc_uio);
+		if (r < 0)
+			goto fail;
+		/* The host's own patience, the same as the kernel's here. */
+		hvsim_fcopy_set_timeout(s->fc_uio, s->reply_timeout_ms);
 	}
 	r = hvsim_listen(s->sock_path, &s->listen_fd);
 	if (r < 0)
@@ -356,6 +391,25 @@ static void HV_PRINTF(3, 4)
 	*off = HV_MIN(*off + (size_t)n, sizeof(s->text) - 1);
 }
 
+static void fcopy_host_status(struct hvsim_server *s, size_t *off,
+			      const char *name, const struct hvsim_fcopy *f)
+{
+	const struct hvsim_fcopy_stats *fs = hvsim_fcopy_stats(f);
+	uint32_t fw, svc;
+
+	if (hvsim_fcopy_negotiated(f, &fw, &svc))
+		text_add(s, off, "%s negotiated=%u.%u/%u.%u", name,
+			 HV_IC_VERSION_MAJOR(fw), HV_IC_VERSION_MINOR(fw),
+			 HV_IC_VERSION_MAJOR(svc), HV_IC_VERSION_MINOR(svc));
+	else
+		text_add(s, off, "%s negotiated=no", name);
+	text_add(s, off,
+		 " requests=%u negotiations=%u daemon-replies=%u"
+		 " kernel-failures=%u dropped=%u trans-id-mismatches=%u\n",
+		 fs->requests, fs->negotiations, fs->daemon_replies,
+		 fs->kernel_failures, fs->dropped, fs->trans_id_mismatches);
+}
+
 static int do_status(struct hvsim_server *s, int fd)
 {
 	const char *text = s->text;
@@ -408,6 +462,29 @@ static int do_status(struct hvsim_server *s, int fd)
 				 ks->kernel_failures, ks->dropped,
 				 s->nego_wait_ms);
 		}
+		if (i == DEV_FCOPY && s->fc_cdev)
+			fcopy_host_status(s, &off, "fcopy-host", s->fc_cdev);
+	}
+	if (s->fcopy_uio) {
+		const struct hvsim_uio *u = s->fcopy_uio;
+		const struct hvsim_uio_stats *us = hvsim_uio_stats(u);
+
+		text_add(s, &off,
+			 "fcopy-uio path=%s instance=%s open=%s opens=%u"
+			 " rejected=%u closes=%u interrupts=%u"
+			 " guest-signals=%u pkts-to-guest=%u"
+			 " pkts-from-guest=%u ring-size=0x%" PRIx32
+			 " last-error=%s",
+			 hvsim_uio_dev_path(u), HV_GUID_FCOPY_INSTANCE,
+			 hvsim_uio_is_open(u) ? "yes" : "no", us->opens,
+			 us->rejected, us->closes, us->interrupts,
+			 us->guest_signals, us->pkts_to_guest,
+			 us->pkts_from_guest, hvsim_uio_ring_size(u),
+			 hvsim_uio_error_name(hvsim_uio_last_error(u)));
+		if (hvsim_uio_last_error(u) != HVSIM_UIO_ERR_NONE)
+			text_add(s, &off, " (%s)", hvsim_uio_last_error_str(u));
+		text_add(s, &off, "\n");
+		fcopy_host_status(s, &off, "fcopy-uio-host", s->fc_uio);
 	}
 	return reply(s, fd, 0, 0, &text, 1);
 }
@@ -496,6 +573,191 @@ static int do_kvp_delete(struct hvsim_server *s, int fd, uint8_t pool,
 	return reply(s, fd, r, host_answered(r) ? st : 0, NULL, 0);
 }
 
+static int do_kvp_ip_get(struct hvsim_server *s, int fd, const char *mac)
+{
+	const char *f[HVSIM_KVP_IP_FIELDS];
+	char m[HVSIM_KVP_IP_MAC_SIZE];
+	char num[2][4];
+	uint32_t st = 0;
+	int r;
+
+	if (hvsim_kvp_ip_mac(mac, m) < 0)
+		return reply_error(s, fd, -EINVAL, "not a MAC address");
+	r = hvsim_kvp_ip_get(s->kvp, m, &s->ip, &st);
+	if (!host_answered(r))
+		return reply(s, fd, r, 0, NULL, 0);
+	hvsim_kvp_ip_to_fields(&s->ip, num, f);
+	return reply(s, fd, r, st, f, ARRAY_SIZE(f));
+}
+
+/* f: ADAPTER FAMILY DHCP IP SUBNET GATEWAY DNS. */
+static int do_kvp_ip_set(struct hvsim_server *s, int fd, const char *const *f)
+{
+	size_t len = strlen(f[0]);
+	uint32_t st = 0;
+	int r;
+
+	r = hvsim_kvp_ip_from_fields(f + 1, HVSIM_KVP_IP_FIELDS, &s->ip);
+	if (r == -E2BIG || len >= sizeof(s->ip.adapter_id))
+		return reply_error(s, fd, -EINVAL,
+				   "a field is longer than the host's");
+	if (r < 0)
+		return reply_error(s, fd, -EINVAL,
+				   "FAMILY and DHCP must be 0..255");
+	/* As given: spelling the adapter is the host tool's business. */
+	memcpy(s->ip.adapter_id, f[0], len + 1);
+	r = hvsim_kvp_set_ip_info(s->kvp, &s->ip, &st);
+	if (r == -E2BIG)
+		return reply_error(s, fd, -EINVAL,
+				   "a list is longer than its host field");
+	return reply(s, fd, r, host_answered(r) ? st : 0, NULL, 0);
+}
+
+static const char *const stage_names[] = {
+	[HVSIM_FCOPY_STAGE_NONE] = "none",
+	[HVSIM_FCOPY_STAGE_START] = "start",
+	[HVSIM_FCOPY_STAGE_WRITE] = "write",
+	[HVSIM_FCOPY_STAGE_COMPLETE] = "complete",
+	[HVSIM_FCOPY_STAGE_CANCEL] = "cancel",
+};
+
+static bool fcopy_guest_there(const struct hvsim_server *s,
+			      const struct hvsim_fcopy *f)
+{
+	if (f == s->fc_uio)
+		return hvsim_uio_is_open(s->fcopy_uio);
+	return hvsim_cdev_state(s->cd[DEV_FCOPY]) != HVSIM_CDEV_DEVICE_INIT &&
+	       hvsim_cdev_is_open(s->cd[DEV_FCOPY]);
+}
+
+/* One non-blocking pass over every device. */
+static int run_devices(struct hvsim_server *s)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < DEV_MAX; i++) {
+		if (!s->cd[i])
+			continue;
+		r = hvsim_cdev_run(s->cd[i], 0);
+		if (r < 0)
+			return r;
+	}
+	return s->fcopy_uio ? hvsim_uio_run(s->fcopy_uio, 0) : 0;
+}
+
+/*
+ * The transport for a copy: the one named, or (want NULL) one a guest
+ * is on, UIO first. Like a KVP request, a copy waits up to the
+ * registration wait for a guest to turn up, serving every device
+ * meanwhile; after that the copy fails as the host's would.
+ */
+static struct hvsim_fcopy *fcopy_pick(struct hvsim_server *s,
+				      struct hvsim_fcopy *want)
+{
+	struct hvsim_fcopy *const cands[] = { s->fc_uio, s->fc_cdev };
+	int64_t deadline = hvsim_deadline(s->nego_wait_ms);
+
+	for (;;) {
+		int left, r;
+
+		for (size_t i = 0; i < ARRAY_SIZE(cands); i++)
+			if (cands[i] && (!want || want == cands[i]) &&
+			    fcopy_guest_there(s, cands[i]))
+				return cands[i];
+		left = hvsim_remaining(deadline);
+		if (left == 0)
+			break;
+		if (left < 0 || left > SERVE_TICK_MS)
+			left = SERVE_TICK_MS;
+		/* Block on one device for the tick, then pass over all. */
+		if (s->fcopy_uio)
+			r = hvsim_uio_run(s->fcopy_uio, left);
+		else
+			r = hvsim_cdev_run(s->cd[DEV_FCOPY], left);
+		if (r >= 0)
+			r = run_devices(s);
+		if (r < 0)
+			break;
+	}
+	if (want)
+		return want;
+	return s->fc_uio ? s->fc_uio : s->fc_cdev;
+}
+
+static const char *fcopy_error_text(int r)
+{
+	switch (r) {
+	case -ENAMETOOLONG:
+		return "a name is longer than the host's 259 UTF-16 units";
+	case -E2BIG:
+		return "DEST is too long";
+	case -EINVAL:
+		return "DEST is empty, or a name is not valid UTF-8";
+	case -EISDIR:
+		return "SRC is a directory";
+	default:
+		return strerror(-r);
+	}
+}
+
+static int do_fcopy_copy(struct hvsim_server *s, int fd, const char *transport,
+			 const char *flags, const char *src, const char *dest)
+{
+	struct hvsim_fcopy_result res;
+	struct hvsim_fcopy *f;
+	char bytes[24], size[24];
+	const char *out[4];
+	uint64_t fl;
+	int r;
+
+	if (parse_u64(flags, HVSIM_FCOPY_FORCE | HVSIM_FCOPY_CREATE_FULL_PATH,
+		      &fl) < 0)
+		return reply_error(s, fd, -EINVAL, "FLAGS must be 0..3");
+	if (strcmp(transport, "uio") == 0)
+		f = s->fc_uio;
+	else if (strcmp(transport, "chardev") == 0)
+		f = s->fc_cdev;
+	else if (strcmp(transport, "auto") == 0)
+		f = NULL;
+	else
+		return reply_error(s, fd, -EINVAL,
+				   "TRANSPORT must be uio, chardev or auto");
+	if (!f &&
+	    (strcmp(transport, "auto") != 0 || (!s->fc_uio && !s->fc_cdev)))
+		return reply_error(s, fd, -ENODEV,
+				   strcmp(transport, "uio") == 0 ?
+					   "the fcopy UIO channel is not"
+					   " simulated (serve --fcopy-uio)" :
+					   "the fcopy device is not simulated"
+					   " (serve --fcopy)");
+	if (src[0] != '/')
+		return reply_error(s, fd, -EINVAL, "SRC must be absolute");
+	f = fcopy_pick(s, f);
+	r = hvsim_fcopy_copy_file(f, src, dest, (unsigned)fl, NULL, &res);
+	if (r < 0 && r != -ETIMEDOUT && r != -ECONNRESET && r != -ENOTCONN)
+		return reply_error(s, fd, r, fcopy_error_text(r));
+	(void)hvsim_fmt(bytes, sizeof(bytes), "%" PRIu64, res.bytes);
+	(void)hvsim_fmt(size, sizeof(size), "%" PRIu64, res.size);
+	out[0] = f == s->fc_uio ? "uio" : "chardev";
+	out[1] = (unsigned)res.stage < ARRAY_SIZE(stage_names) ?
+			 stage_names[res.stage] :
+			 "none";
+	out[2] = bytes;
+	out[3] = size;
+	return reply(s, fd, r, res.status, out, ARRAY_SIZE(out));
+}
+
+static int handle_fcopy(struct hvsim_server *s, int fd, const char **f, int n)
+{
+	if (strcmp(f[0], "fcopy-copy") != 0)
+		return reply_error(s, fd, -EINVAL, "unknown request");
+	if (n != 5)
+		return reply_error(s, fd, -EINVAL,
+				   "expected TRANSPORT FLAGS SRC DEST");
+	return do_fcopy_copy(s, fd, f[1], f[2], f[3], f[4]);
+}
+
 static int handle(struct hvsim_server *s, int fd, size_t len)
 {
 	const char *f[HVSIM_CTL_FIELDS_MAX];
@@ -513,11 +775,25 @@ static int handle(struct hvsim_server *s, int fd, size_t len)
 					   "status takes no arguments");
 		return do_status(s, fd);
 	}
+	if (strncmp(cmd, "fcopy-", 6) == 0)
+		return handle_fcopy(s, fd, f, n);
 	if (strncmp(cmd, "kvp-", 4) != 0)
 		return reply_error(s, fd, -EINVAL, "unknown request");
 	if (!s->kvp)
 		return reply_error(s, fd, -ENODEV,
 				   "the KVP device is not simulated");
+	if (strcmp(cmd, "kvp-ip-get") == 0) {
+		if (n != 2)
+			return reply_error(s, fd, -EINVAL, "expected MAC");
+		return do_kvp_ip_get(s, fd, f[1]);
+	}
+	if (strcmp(cmd, "kvp-ip-set") == 0) {
+		if (n != 2 + HVSIM_KVP_IP_FIELDS)
+			return reply_error(s, fd, -EINVAL,
+					   "expected ADAPTER FAMILY DHCP IP"
+					   " SUBNET GATEWAY DNS");
+		return do_kvp_ip_set(s, fd, f + 1);
+	}
 	if (n < 2 || parse_u64(f[1], UINT8_MAX, &pool) < 0)
 		return reply_error(s, fd, -EINVAL, "pool must be 0..255");
 	if (strcmp(cmd, "kvp-set") == 0 || strcmp(cmd, "kvp-modify") == 0) {
@@ -612,12 +888,8 @@ int hvsim_server_run(struct hvsim_server *s, int stop_fd)
 			if (s->clients[i].fd >= 0 &&
 			    hvsim_remaining(s->clients[i].deadline) == 0)
 				client_close(&s->clients[i]);
-		for (i = 0; i < DEV_MAX; i++) {
-			if (!s->cd[i])
-				continue;
-			r = hvsim_cdev_run(s->cd[i], 0);
-			if (r < 0)
-				return r;
-		}
+		r = run_devices(s);
+		if (r < 0)
+			return r;
 	}
 }

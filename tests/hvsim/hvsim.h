@@ -588,6 +588,8 @@ struct hvsim_server_config {
 	bool kvp, vss, fcopy; /* which devices to simulate */
 	int reply_timeout_ms; /* the kernel's daemon timeout; < 0: 30 s */
 	int nego_wait_ms; /* registration wait; < 0: 55 s */
+	/* The fcopy UIO channel (HV_GUID_FCOPY_INSTANCE, <root>/dev/uio0). */
+	bool fcopy_uio;
 };
 
 struct hvsim_server;
@@ -604,5 +606,27 @@ struct hvsim_server *hvsim_server_free(struct hvsim_server *s);
  */
 int hvsim_server_run(struct hvsim_server *s, int stop_fd);
 const char *hvsim_server_socket_path(const struct hvsim_server *s);
+
+/*
+ * More control requests (hvsim-server.c):
+ *
+ *   kvp-ip-get MAC
+ *     GET_IP_INFO for MAC (any spelling hvsim_kvp_ip_mac() takes), both
+ *     families. Reply RESULT STATUS FAMILY DHCP IP SUBNET GATEWAY DNS
+ *     (hvsim_kvp_ip_to_fields(); all empty unless STATUS is HV_S_OK).
+ *   kvp-ip-set ADAPTER FAMILY DHCP IP SUBNET GATEWAY DNS
+ *     SET_IP_INFO with those host strings (ADAPTER sent as given).
+ *     Reply RESULT STATUS.
+ *   fcopy-copy TRANSPORT FLAGS SRC DEST
+ *     Copy-VMFile SRC (absolute, read by the server) to the guest's DEST
+ *     (hvsim_fcopy_copy_file()); TRANSPORT uio, chardev or auto (one a
+ *     guest is on, UIO first; waits for one as long as a KVP request
+ *     waits for a registration); FLAGS the HVSIM_FCOPY_FORCE and
+ *     HVSIM_FCOPY_CREATE_FULL_PATH bits in decimal. Reply RESULT STATUS
+ *     TRANSPORT STAGE BYTES SIZE: the transport used, the message
+ *     STATUS answered (none, start, write, complete, cancel), the bytes
+ *     the guest acknowledged and the source's size. RESULT -107
+ *     (ENOTCONN: no guest), -110 and -104 come with STATUS HV_E_FAIL.
+ */
 
 #endif
