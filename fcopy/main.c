@@ -21,7 +21,7 @@
 
 #include "fcopy-proto.h"
 #include "fcopy-service.h"
-#include "hvis/chardev.h"
+#include "hvis/chardev-conn.h"
 #include "hvis/cmdline.h"
 #include "hvis/icmsg.h"
 #include "hvis/log.h"
@@ -30,9 +30,9 @@
 #include "hvis/paths.h"
 #include "hvis/uio.h"
 
-/* While the transport is gone: retry soon, then back off. */
-#define RETRY_MIN_USEC 50000
-#define RETRY_MAX_USEC 2000000
+/* While the UIO channel is gone: retry as the char device does. */
+#define RETRY_MIN_USEC HV_CONN_RETRY_MIN_USEC
+#define RETRY_MAX_USEC HV_CONN_RETRY_MAX_USEC
 /* How long a reply may wait for room in a TX ring the host is not reading. */
 #define TX_ROOM_TIMEOUT_MS 30000
 /* Larger than any packet a 16 KiB fcopy ring, or the kernel, can carry. */
@@ -41,18 +41,20 @@
 #define BIND_HELPER "/usr/libexec/hvis/hv-vmbus-bind"
 
 enum transport_arg { ARG_AUTO, ARG_UIO, ARG_CHARDEV };
-enum link_state { LINK_CLOSED, LINK_REGISTERING, LINK_READY };
+enum link_state { LINK_CLOSED, LINK_READY };
 
 struct daemon {
 	bool uio; /* the transport in use */
+	/* The char device keeps its own state, timer and backoff. */
+	struct hv_chardev_conn conn;
+	/* UIO only: */
 	enum link_state state;
-	struct hv_chardev dev;
 	struct hv_uio_chan chan;
-	char dev_path[PATH_MAX];
+	int timerfd;
+	uint64_t retry_usec;
 	char sys_dir[PATH_MAX];
 	bool announced, recovered, lost_logged;
-	int sigfd, timerfd;
-	uint64_t retry_usec;
+	int sigfd;
 	struct fcopy_service svc;
 	struct fcopy_request req;
 	uint8_t buf[BUF_SIZE] __attribute__((__aligned__(8)));
@@ -165,20 +167,13 @@ static int parse_args(int argc, char **argv)
 				return -EINVAL;
 			}
 			break;
-		case '?':
-			return -EINVAL;
 		default:
-			r = hv_common_option(c, optarg);
-			if (r <= 0)
-				return r < 0 ? r : -EINVAL;
+			r = hv_common_option_or_fail(c, optarg);
+			if (r < 0)
+				return r;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "hv_fcopy_daemon: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
+	return hv_cmdline_no_operands("hv_fcopy_daemon", argc, argv);
 }
 
 static void announce(struct daemon *d)
@@ -344,21 +339,14 @@ static int handle_uio(struct daemon *d)
 /* ---------------------------------------------------------------------- */
 /* Legacy char device (§5.2).                                             */
 
-static int chardev_connect(struct daemon *d)
+static int chardev_connect(struct daemon *d, bool again)
 {
-	uint8_t reg[FCOPY_LEGACY_REPLY_SIZE];
 	int r;
 
-	r = hv_chardev_open(&d->dev, d->dev_path);
+	r = again ? hv_chardev_conn_reconnect(&d->conn) :
+		    hv_chardev_conn_connect(&d->conn);
 	if (r < 0)
 		return r;
-	fcopy_proto_build_register(reg);
-	r = hv_chardev_write(&d->dev, reg, sizeof(reg));
-	if (r < 0) {
-		hv_chardev_close(&d->dev);
-		return r;
-	}
-	d->state = LINK_REGISTERING;
 	recover_once(d);
 	return 0;
 }
@@ -370,12 +358,12 @@ static int handle_chardev(struct daemon *d)
 	ssize_t n;
 	int r;
 
-	n = hv_chardev_read(&d->dev, d->buf, sizeof(d->buf));
+	n = hv_chardev_read(&d->conn.dev, d->buf, sizeof(d->buf));
 	if (n == -EAGAIN || n == -EINTR)
 		return 0;
 	if (n < 0)
 		return (int)n;
-	if (d->state == LINK_REGISTERING) {
+	if (hv_chardev_conn_state(&d->conn) == HV_CONN_REGISTERING) {
 		r = fcopy_proto_parse_register_reply(d->buf, (size_t)n,
 						     &version);
 		if (r < 0)
@@ -384,9 +372,9 @@ static int handle_chardev(struct daemon *d)
 				"%zd-byte message instead of the "
 				"registration reply",
 				n);
-		d->state = LINK_READY;
+		hv_chardev_conn_mark_registered(&d->conn);
 		log_info("registered with hv_fcopy (%s, version %u)",
-			 d->dev_path, version);
+			 hv_chardev_conn_path(&d->conn), version);
 		announce(d);
 		return 0;
 	}
@@ -397,15 +385,18 @@ static int handle_chardev(struct daemon *d)
 	 * After the kernel's fake CANCEL on hibernation this write fails
 	 * (§2): the caller reopens, as the kernel expects.
 	 */
-	return hv_chardev_write(&d->dev, reply, sizeof(reply));
+	return hv_chardev_write(&d->conn.dev, reply, sizeof(reply));
 }
 
 /* ---------------------------------------------------------------------- */
 
-/* Open (and register): failing here at start-up ends the daemon. */
-static int transport_open(struct daemon *d)
+/*
+ * Open (and register): failing here at start-up ends the daemon. Again
+ * (a reopen), a char device that fails arms its own retry timer.
+ */
+static int transport_open(struct daemon *d, bool again)
 {
-	return d->uio ? uio_connect(d) : chardev_connect(d);
+	return d->uio ? uio_connect(d) : chardev_connect(d, again);
 }
 
 /* The first steps on an open transport; failing here is a lost one. */
@@ -414,13 +405,36 @@ static int transport_started(struct daemon *d)
 	return d->uio ? uio_first_drain(d) : 0;
 }
 
-static void transport_close(struct daemon *d)
+/* Returns true if the transport was open. */
+static bool transport_close(struct daemon *d)
 {
-	if (d->uio)
-		hv_uio_close(&d->chan);
-	else
-		hv_chardev_close(&d->dev);
+	bool was_open = d->state != LINK_CLOSED;
+
+	if (!d->uio)
+		return hv_chardev_conn_close(&d->conn);
+	hv_uio_close(&d->chan);
 	d->state = LINK_CLOSED;
+	return was_open;
+}
+
+static int transport_fd(const struct daemon *d)
+{
+	if (!d->uio)
+		return hv_chardev_conn_fd(&d->conn);
+	return d->state == LINK_CLOSED ? -1 : d->chan.fd;
+}
+
+static int timer_fd(const struct daemon *d)
+{
+	return d->uio ? d->timerfd : hv_chardev_conn_timer_fd(&d->conn);
+}
+
+/* The retry timer fired while the transport is closed. */
+static bool retry_due(struct daemon *d)
+{
+	if (!d->uio)
+		return hv_chardev_conn_on_timer(&d->conn);
+	return hv_timerfd_read(d->timerfd) > 0 && d->state == LINK_CLOSED;
 }
 
 static void schedule_retry(struct daemon *d)
@@ -436,12 +450,11 @@ static void transport_lost(struct daemon *d, int err)
 {
 	int r;
 
-	if (d->state != LINK_CLOSED)
+	if (transport_close(d))
 		log_warning_errno(err, "lost the %s transport, reopening",
 				  d->uio ? "uio" : "chardev");
 	fcopy_service_abort(&d->svc, "the transport was reset");
-	transport_close(d);
-	r = transport_open(d);
+	r = transport_open(d, true);
 	if (r == 0)
 		r = transport_started(d);
 	if (r < 0) {
@@ -452,7 +465,8 @@ static void transport_lost(struct daemon *d, int err)
 				 d->uio ? "channel" : "device");
 		d->lost_logged = true;
 		log_debug_errno(r, "reopen");
-		schedule_retry(d);
+		if (d->uio)
+			schedule_retry(d);
 		return;
 	}
 	d->lost_logged = false;
@@ -466,13 +480,9 @@ static int run(struct daemon *d)
 	int sig, r;
 
 	for (;;) {
-		int fd = -1;
-
-		if (d->state != LINK_CLOSED)
-			fd = d->uio ? d->chan.fd : d->dev.fd;
 		pfd[PFD_SIGNAL] = (struct pollfd){ d->sigfd, POLLIN, 0 };
-		pfd[PFD_TIMER] = (struct pollfd){ d->timerfd, POLLIN, 0 };
-		pfd[PFD_DEVICE] = (struct pollfd){ fd, POLLIN, 0 };
+		pfd[PFD_TIMER] = (struct pollfd){ timer_fd(d), POLLIN, 0 };
+		pfd[PFD_DEVICE] = (struct pollfd){ transport_fd(d), POLLIN, 0 };
 		if (poll(pfd, PFD_MAX, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -488,8 +498,7 @@ static int run(struct daemon *d)
 				return 0;
 			}
 		}
-		if (pfd[PFD_TIMER].revents && hv_timerfd_read(d->timerfd) > 0 &&
-		    d->state == LINK_CLOSED)
+		if (pfd[PFD_TIMER].revents && retry_due(d))
 			transport_lost(d, 0);
 		if (pfd[PFD_DEVICE].revents) {
 			if (d->uio)
@@ -532,7 +541,7 @@ static int pick_transport(struct daemon *d)
 		return r;
 	}
 	/* Up to 6.9 the channel exists too, bound to hv_utils. */
-	if (r == -ENODEV && !exists(d->dev_path))
+	if (r == -ENODEV && !exists(hv_chardev_conn_path(&d->conn)))
 		return r;
 	if (r != -ENOENT && r != -ENODEV)
 		log_warning_errno(r, "cannot look for the file copy channel");
@@ -569,17 +578,18 @@ static int start_error(struct daemon *d, int r)
 				"cannot open %s (is this a Hyper-V guest with "
 				"Guest Service Interface enabled and hv_utils "
 				"loaded?)",
-				d->dev_path);
+				hv_chardev_conn_path(&d->conn));
 	return EX_UNAVAILABLE;
 }
 
 int main(int argc, char **argv)
 {
-	static struct daemon d = { .dev = { .fd = -1 },
+	static struct daemon d = { .conn = HV_CHARDEV_CONN_NULL,
 				   .chan = { .fd = -1 },
 				   .sigfd = -1,
 				   .timerfd = -1 };
-	char state_dir[PATH_MAX], record[PATH_MAX];
+	char dev_path[PATH_MAX], state_dir[PATH_MAX], record[PATH_MAX];
+	uint8_t reg[FCOPY_LEGACY_REPLY_SIZE];
 	int r;
 
 	r = parse_args(argc, argv);
@@ -589,8 +599,8 @@ int main(int argc, char **argv)
 	}
 	hv_log_open("hv_fcopy_daemon", hv_common_log_target());
 
-	if (hv_path(HV_PATH_DEV, "vmbus/hv_fcopy", d.dev_path,
-		    sizeof(d.dev_path)) < 0 ||
+	if (hv_path(HV_PATH_DEV, "vmbus/hv_fcopy", dev_path, sizeof(dev_path)) <
+		    0 ||
 	    hv_path(HV_PATH_SYS, "", d.sys_dir, sizeof(d.sys_dir)) < 0 ||
 	    hv_path(HV_PATH_STATE, "", state_dir, sizeof(state_dir)) < 0 ||
 	    hv_path(HV_PATH_STATE, "fcopy-partial", record, sizeof(record)) <
@@ -615,15 +625,19 @@ int main(int argc, char **argv)
 
 	d.sigfd = hv_signalfd_open();
 	d.timerfd = hv_timerfd_open();
-	if (d.sigfd < 0 || d.timerfd < 0) {
-		log_error_errno(d.sigfd < 0 ? d.sigfd : d.timerfd,
+	fcopy_proto_build_register(reg);
+	r = hv_chardev_conn_init(&d.conn, dev_path, reg, sizeof(reg));
+	if (d.sigfd < 0 || d.timerfd < 0 || r < 0) {
+		log_error_errno(d.sigfd < 0   ? d.sigfd :
+				d.timerfd < 0 ? d.timerfd :
+						r,
 				"event loop setup");
 		return 1;
 	}
 
 	r = pick_transport(&d);
 	if (r == 0)
-		r = transport_open(&d);
+		r = transport_open(&d, false);
 	if (r < 0) {
 		transport_close(&d);
 		r = start_error(&d, r);
@@ -636,6 +650,7 @@ int main(int argc, char **argv)
 
 	fcopy_service_abort(&d.svc, "the daemon is stopping");
 	transport_close(&d);
+	hv_chardev_conn_done(&d.conn);
 	close(d.sigfd);
 	close(d.timerfd);
 	return r;

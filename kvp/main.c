@@ -12,7 +12,7 @@
 #include <poll.h>
 #include <sysexits.h>
 
-#include "hvis/chardev.h"
+#include "hvis/chardev-conn.h"
 #include "hvis/cmdline.h"
 #include "hvis/log.h"
 #include "hvis/loop.h"
@@ -22,20 +22,9 @@
 #include "kvp-proto.h"
 #include "kvp-service.h"
 
-/* While the device is gone: retry soon, then back off. */
-#define RETRY_MIN_USEC 50000
-#define RETRY_MAX_USEC 2000000
-
-enum dev_state { DEV_CLOSED, DEV_REGISTERING, DEV_READY };
-
 struct daemon {
-	struct hv_chardev dev;
-	char dev_path[PATH_MAX];
-	enum dev_state state;
-	bool announced;
-	int sigfd, timerfd;
-	uint64_t retry_usec;
-	unsigned int reconnects;
+	struct hv_chardev_conn conn;
+	int sigfd;
 	struct kvp_service svc;
 	uint8_t msg[KVP_MSG_SIZE];
 };
@@ -114,60 +103,28 @@ static int parse_args(int argc, char **argv)
 			}
 			arg_ip.no_apply = true;
 			break;
-		case '?':
-			return -EINVAL;
 		default:
-			r = hv_common_option(c, optarg);
-			if (r <= 0)
-				return r < 0 ? r : -EINVAL;
+			r = hv_common_option_or_fail(c, optarg);
+			if (r < 0)
+				return r;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "hv_kvp_daemon: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Open and send REGISTER1; the kernel's reply arrives as a message. */
-static int connect_device(struct daemon *d)
-{
-	int r;
-
-	r = hv_chardev_open(&d->dev, d->dev_path);
-	if (r < 0)
-		return r;
-	kvp_proto_build_register(d->msg);
-	r = hv_chardev_write(&d->dev, d->msg, KVP_MSG_SIZE);
-	if (r < 0) {
-		hv_chardev_close(&d->dev);
-		return r;
-	}
-	d->state = DEV_REGISTERING;
-	return 0;
+	return hv_cmdline_no_operands("hv_kvp_daemon", argc, argv);
 }
 
 static void device_lost(struct daemon *d, int err)
 {
+	bool was_open;
 	int r;
 
-	if (d->state != DEV_CLOSED)
-		log_warning_errno(err, "lost %s, reopening", d->dev_path);
-	hv_chardev_close(&d->dev);
-	d->state = DEV_CLOSED;
-	d->reconnects++;
-	r = connect_device(d);
-	if (r < 0) {
-		/* Gone (service disabled) or busy: try again shortly. */
-		log_debug_errno(r, "cannot open %s yet", d->dev_path);
-		d->retry_usec = d->retry_usec ? HV_MIN(d->retry_usec * 2,
-						       RETRY_MAX_USEC) :
-						RETRY_MIN_USEC;
-		hv_timerfd_arm(d->timerfd, d->retry_usec);
-		return;
-	}
-	d->retry_usec = 0;
+	r = hv_chardev_conn_lost(&d->conn, &was_open);
+	if (was_open)
+		log_warning_errno(err, "lost %s, reopening",
+				  hv_chardev_conn_path(&d->conn));
+	/* Gone (service disabled) or busy: the retry timer is armed. */
+	if (r < 0)
+		log_debug_errno(r, "cannot open %s yet",
+				hv_chardev_conn_path(&d->conn));
 }
 
 static void handle_device(struct daemon *d)
@@ -175,7 +132,7 @@ static void handle_device(struct daemon *d)
 	ssize_t n;
 	int r;
 
-	n = hv_chardev_read(&d->dev, d->msg, sizeof(d->msg));
+	n = hv_chardev_read(&d->conn.dev, d->msg, sizeof(d->msg));
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
@@ -184,13 +141,10 @@ static void handle_device(struct daemon *d)
 	}
 	r = kvp_service_handle(&d->svc, d->msg, (size_t)n);
 	if (r == KVP_HANDLED_REGISTERED) {
-		d->state = DEV_READY;
 		log_info("registered with the kernel, IC version %s",
 			 d->svc.ic_version);
-		if (!d->announced) {
+		if (hv_chardev_conn_mark_registered(&d->conn))
 			hv_notify_ready();
-			d->announced = true;
-		}
 		hv_notify_status("Serving KVP requests");
 		return;
 	}
@@ -199,7 +153,7 @@ static void handle_device(struct daemon *d)
 		device_lost(d, r);
 		return;
 	}
-	r = hv_chardev_write(&d->dev, d->msg, KVP_MSG_SIZE);
+	r = hv_chardev_write(&d->conn.dev, d->msg, KVP_MSG_SIZE);
 	if (r < 0)
 		device_lost(d, r);
 }
@@ -212,10 +166,11 @@ static int run(struct daemon *d)
 
 	for (;;) {
 		pfd[PFD_SIGNAL] = (struct pollfd){ d->sigfd, POLLIN, 0 };
-		pfd[PFD_TIMER] = (struct pollfd){ d->timerfd, POLLIN, 0 };
-		pfd[PFD_DEVICE] = (struct pollfd){
-			d->state == DEV_CLOSED ? -1 : d->dev.fd, POLLIN, 0
-		};
+		pfd[PFD_TIMER] =
+			(struct pollfd){ hv_chardev_conn_timer_fd(&d->conn),
+					 POLLIN, 0 };
+		pfd[PFD_DEVICE] = (struct pollfd){ hv_chardev_conn_fd(&d->conn),
+						   POLLIN, 0 };
 		pfd[PFD_RESOLVER] =
 			(struct pollfd){ kvp_auto_fd(d->svc.intrinsic), POLLIN,
 					 0 };
@@ -237,8 +192,8 @@ static int run(struct daemon *d)
 			if (sig == SIGHUP)
 				kvp_auto_refresh_os(d->svc.intrinsic);
 		}
-		if (pfd[PFD_TIMER].revents && hv_timerfd_read(d->timerfd) > 0 &&
-		    d->state == DEV_CLOSED)
+		if (pfd[PFD_TIMER].revents &&
+		    hv_chardev_conn_on_timer(&d->conn))
 			device_lost(d, 0);
 		if (pfd[PFD_RESOLVER].revents)
 			kvp_auto_process(d->svc.intrinsic);
@@ -254,10 +209,8 @@ static int run(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static struct daemon d = { .dev = { .fd = -1 },
-				   .sigfd = -1,
-				   .timerfd = -1 };
-	char state_dir[PATH_MAX], run_dir[PATH_MAX];
+	static struct daemon d = { .conn = HV_CHARDEV_CONN_NULL, .sigfd = -1 };
+	char dev_path[PATH_MAX], state_dir[PATH_MAX], run_dir[PATH_MAX];
 	struct kvp_auto_config acfg = { 0 };
 	struct kvp_pool_options popts = { 0 };
 	char conf_dir[PATH_MAX];
@@ -271,11 +224,10 @@ int main(int argc, char **argv)
 	hv_log_open("hv_kvp_daemon", hv_common_log_target());
 
 	if (arg_device)
-		r = hv_snprintf(d.dev_path, sizeof(d.dev_path), "%s",
-				arg_device);
+		r = hv_snprintf(dev_path, sizeof(dev_path), "%s", arg_device);
 	else
-		r = hv_path(HV_PATH_DEV, "vmbus/hv_kvp", d.dev_path,
-			    sizeof(d.dev_path));
+		r = hv_path(HV_PATH_DEV, "vmbus/hv_kvp", dev_path,
+			    sizeof(dev_path));
 	if (r < 0 ||
 	    hv_path(HV_PATH_STATE, "", state_dir, sizeof(state_dir)) < 0 ||
 	    hv_path(HV_PATH_RUN, "", run_dir, sizeof(run_dir)) < 0 ||
@@ -305,34 +257,38 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.sigfd = hv_signalfd_open();
-	d.timerfd = hv_timerfd_open();
-	if (d.sigfd < 0 || d.timerfd < 0) {
-		log_error_errno(d.sigfd < 0 ? d.sigfd : d.timerfd,
-				"event loop setup");
+	if (d.sigfd < 0) {
+		log_error_errno(d.sigfd, "event loop setup");
+		return 1;
+	}
+	/* REGISTER1; the kernel's reply arrives as a message. */
+	kvp_proto_build_register(d.msg);
+	r = hv_chardev_conn_init(&d.conn, dev_path, d.msg, KVP_MSG_SIZE);
+	if (r < 0) {
+		log_error_errno(r, "event loop setup");
 		return 1;
 	}
 
-	r = connect_device(&d);
+	r = hv_chardev_conn_connect(&d.conn);
 	if (r < 0) {
 		if (r == -EBUSY)
 			log_error("%s is busy: is another KVP daemon running?",
-				  d.dev_path);
+				  dev_path);
 		else
 			log_error_errno(
 				r,
 				"cannot open %s (is this a Hyper-V guest "
 				"with hv_utils loaded?)",
-				d.dev_path);
+				dev_path);
 		r = EX_UNAVAILABLE;
 	} else {
 		r = run(&d) < 0 ? 1 : 0;
 	}
 
-	hv_chardev_close(&d.dev);
+	hv_chardev_conn_done(&d.conn);
 	kvp_ipinfo_free(d.svc.ipinfo);
 	kvp_auto_free(d.svc.intrinsic);
 	kvp_pool_close(d.svc.store);
 	close(d.sigfd);
-	close(d.timerfd);
 	return r;
 }

@@ -58,6 +58,25 @@ int hv_common_option(int opt, const char *arg)
 	}
 }
 
+int hv_common_option_or_fail(int opt, const char *arg)
+{
+	int r = hv_common_option(opt, arg);
+
+	if (r <= 0)
+		return r < 0 ? r : -EINVAL;
+	return 0;
+}
+
+int hv_cmdline_no_operands(const char *prog, int argc, char **argv)
+{
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog,
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int hv_common_log_target(void)
 {
 	return log_target;

@@ -20,7 +20,7 @@
 
 #include "freeze.h"
 #include "hooks.h"
-#include "hvis/chardev.h"
+#include "hvis/chardev-conn.h"
 #include "hvis/cmdline.h"
 #include "hvis/log.h"
 #include "hvis/loop.h"
@@ -32,8 +32,6 @@
 
 #define USEC_PER_SEC 1000000ull
 /* While the device is gone: retry soon, then back off. */
-#define RETRY_MIN_USEC 50000
-#define RETRY_MAX_USEC 2000000
 /* A thaw that failed is tried again this often. */
 #define THAW_RETRY_USEC (5 * USEC_PER_SEC)
 /*
@@ -52,8 +50,6 @@
 #define MOUNTINFO "/proc/self/mountinfo"
 #define ARG_LIST_MAX 64
 
-enum dev_state { DEV_CLOSED, DEV_REGISTERING, DEV_READY };
-
 enum {
 	OPT_HOOKS_DIR = 0x2000,
 	OPT_HOOK_TIMEOUT,
@@ -65,12 +61,8 @@ enum {
 };
 
 struct daemon {
-	struct hv_chardev dev;
-	char dev_path[PATH_MAX];
-	enum dev_state state;
-	bool announced;
-	int sigfd, retry_fd;
-	uint64_t retry_usec;
+	struct hv_chardev_conn conn;
+	int sigfd;
 	struct vss_watchdog wd;
 	char marker[PATH_MAX];
 	char marker_dir[PATH_MAX];
@@ -243,19 +235,15 @@ static int parse_args(int argc, char **argv)
 		case OPT_THAW_STALE:
 			arg_thaw_stale = true;
 			break;
-		case '?':
-			return -EINVAL;
 		default:
-			r = hv_common_option(c, optarg);
-			if (r <= 0)
-				return r < 0 ? r : -EINVAL;
+			r = hv_common_option_or_fail(c, optarg);
+			if (r < 0)
+				return r;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "hv_vss_daemon: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
+	r = hv_cmdline_no_operands("hv_vss_daemon", argc, argv);
+	if (r < 0)
+		return r;
 	if (arg_list_targets && arg_thaw_stale) {
 		fprintf(stderr, "hv_vss_daemon: --list-targets and "
 				"--thaw-stale exclude each other\n");
@@ -752,46 +740,22 @@ out:
 /* ------------------------------------------------------------------ */
 /* The device.                                                         */
 
-static int connect_device(struct daemon *d)
-{
-	int r;
-
-	r = hv_chardev_open(&d->dev, d->dev_path);
-	if (r < 0)
-		return r;
-	vss_proto_build_register(d->msg);
-	r = hv_chardev_write(&d->dev, d->msg, VSS_MSG_SIZE);
-	if (r < 0) {
-		hv_chardev_close(&d->dev);
-		return r;
-	}
-	d->state = DEV_REGISTERING;
-	return 0;
-}
-
 static void device_lost(struct daemon *d, int err)
 {
 	int r;
 
-	if (d->state != DEV_CLOSED)
-		log_warning_errno(err, "lost %s, reopening", d->dev_path);
-	hv_chardev_close(&d->dev);
-	d->state = DEV_CLOSED;
+	if (hv_chardev_conn_close(&d->conn))
+		log_warning_errno(err, "lost %s, reopening",
+				  hv_chardev_conn_path(&d->conn));
 	/*
 	 * The kernel ended the transaction with the fd (§2 close()): the host
 	 * will not get our FREEZE reply, and nothing guarantees a THAW.
 	 */
 	thaw_early(d, "the device was reset while frozen");
-	r = connect_device(d);
-	if (r < 0) {
-		log_debug_errno(r, "cannot open %s yet", d->dev_path);
-		d->retry_usec = d->retry_usec ? HV_MIN(d->retry_usec * 2,
-						       RETRY_MAX_USEC) :
-						RETRY_MIN_USEC;
-		hv_timerfd_arm(d->retry_fd, d->retry_usec);
-		return;
-	}
-	d->retry_usec = 0;
+	r = hv_chardev_conn_reconnect(&d->conn);
+	if (r < 0)
+		log_debug_errno(r, "cannot open %s yet",
+				hv_chardev_conn_path(&d->conn));
 }
 
 static uint32_t dispatch(struct daemon *d, const struct vss_request *req,
@@ -829,14 +793,14 @@ static void handle_device(struct daemon *d)
 	ssize_t n;
 	int r, w;
 
-	n = hv_chardev_read(&d->dev, d->msg, sizeof(d->msg));
+	n = hv_chardev_read(&d->conn.dev, d->msg, sizeof(d->msg));
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
 		device_lost(d, (int)n);
 		return;
 	}
-	if (d->state == DEV_REGISTERING) {
+	if (hv_chardev_conn_state(&d->conn) == HV_CONN_REGISTERING) {
 		r = vss_proto_check_register_reply(d->msg, (size_t)n);
 		if (r < 0) {
 			log_error("unexpected registration reply (%zd bytes)",
@@ -844,12 +808,9 @@ static void handle_device(struct daemon *d)
 			device_lost(d, r);
 			return;
 		}
-		d->state = DEV_READY;
 		log_info("registered with the kernel");
-		if (!d->announced) {
+		if (hv_chardev_conn_mark_registered(&d->conn))
 			hv_notify_ready();
-			d->announced = true;
-		}
 		hv_notify_status("Waiting for backup requests");
 		return;
 	}
@@ -863,7 +824,7 @@ static void handle_device(struct daemon *d)
 	d->pending_close = -1;
 	status = dispatch(d, &req, r);
 	vss_proto_set_status(d->msg, status);
-	w = hv_chardev_write(&d->dev, d->msg, VSS_MSG_SIZE);
+	w = hv_chardev_write(&d->conn.dev, d->msg, VSS_MSG_SIZE);
 	log_debug("%s answered with 0x%08x", vss_op_name(req.op), status);
 	/* The hooks' closing calls come after the reply: the kernel gives a
 	 * THAW only 30 s. */
@@ -921,11 +882,12 @@ static int run(struct daemon *d)
 
 	for (;;) {
 		pfd[PFD_SIGNAL] = (struct pollfd){ d->sigfd, POLLIN, 0 };
-		pfd[PFD_RETRY] = (struct pollfd){ d->retry_fd, POLLIN, 0 };
+		pfd[PFD_RETRY] =
+			(struct pollfd){ hv_chardev_conn_timer_fd(&d->conn),
+					 POLLIN, 0 };
 		pfd[PFD_WATCHDOG] = (struct pollfd){ d->wd.fd, POLLIN, 0 };
-		pfd[PFD_DEVICE] = (struct pollfd){
-			d->state == DEV_CLOSED ? -1 : d->dev.fd, POLLIN, 0
-		};
+		pfd[PFD_DEVICE] = (struct pollfd){ hv_chardev_conn_fd(&d->conn),
+						   POLLIN, 0 };
 		if (poll(pfd, _PFD_MAX, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -941,7 +903,7 @@ static int run(struct daemon *d)
 		if (pfd[PFD_WATCHDOG].revents)
 			handle_watchdog(d);
 		if (pfd[PFD_RETRY].revents &&
-		    hv_timerfd_read(d->retry_fd) > 0 && d->state == DEV_CLOSED)
+		    hv_chardev_conn_on_timer(&d->conn))
 			device_lost(d, 0);
 		if (pfd[PFD_DEVICE].revents & POLLIN)
 			handle_device(d);
@@ -996,12 +958,12 @@ static int list_targets(void)
 
 int main(int argc, char **argv)
 {
-	static struct daemon d = { .dev = { .fd = -1 },
+	static struct daemon d = { .conn = HV_CHARDEV_CONN_NULL,
 				   .sigfd = -1,
-				   .retry_fd = -1,
 				   .wd = { .fd = -1 },
 				   .pending_close = -1 };
-	int r;
+	char dev_path[PATH_MAX];
+	int r, c;
 
 	r = parse_args(argc, argv);
 	if (r < 0) {
@@ -1013,11 +975,10 @@ int main(int argc, char **argv)
 	hv_log_open("hv_vss_daemon", hv_common_log_target());
 
 	if (arg_device)
-		r = hv_snprintf(d.dev_path, sizeof(d.dev_path), "%s",
-				arg_device);
+		r = hv_snprintf(dev_path, sizeof(dev_path), "%s", arg_device);
 	else
-		r = hv_path(HV_PATH_DEV, "vmbus/hv_vss", d.dev_path,
-			    sizeof(d.dev_path));
+		r = hv_path(HV_PATH_DEV, "vmbus/hv_vss", dev_path,
+			    sizeof(dev_path));
 	if (r >= 0 && arg_hooks_dir)
 		r = hv_snprintf(d.hooks_dir, sizeof(d.hooks_dir), "%s",
 				arg_hooks_dir);
@@ -1050,37 +1011,37 @@ int main(int argc, char **argv)
 		log_warning("--thaw-timeout=0: no auto-thaw; a lost THAW "
 			    "leaves the filesystems frozen");
 	d.sigfd = hv_signalfd_open();
-	d.retry_fd = hv_timerfd_open();
+	vss_proto_build_register(d.msg);
+	c = hv_chardev_conn_init(&d.conn, dev_path, d.msg, VSS_MSG_SIZE);
 	r = vss_watchdog_init(&d.wd, arg_thaw_timeout);
-	if (d.sigfd < 0 || d.retry_fd < 0 || r < 0) {
-		log_error_errno(d.sigfd < 0    ? d.sigfd :
-				d.retry_fd < 0 ? d.retry_fd :
-						 r,
+	if (d.sigfd < 0 || c < 0 || r < 0) {
+		log_error_errno(d.sigfd < 0 ? d.sigfd :
+				c < 0	    ? c :
+					      r,
 				"event loop setup");
 		return 1;
 	}
 
-	r = connect_device(&d);
+	r = hv_chardev_conn_connect(&d.conn);
 	if (r < 0) {
 		if (r == -EBUSY)
 			log_error("%s is busy: is another VSS daemon running?",
-				  d.dev_path);
+				  dev_path);
 		else
 			log_error_errno(
 				r,
 				"cannot open %s (is this a Hyper-V guest "
 				"with hv_utils loaded?)",
-				d.dev_path);
+				dev_path);
 		r = EX_UNAVAILABLE;
 	} else {
 		r = run(&d);
 	}
 
-	hv_chardev_close(&d.dev);
+	hv_chardev_conn_done(&d.conn);
 	freeze_set_free(d.set, &freeze_sys_ops);
 	hooks_free(d.hooks);
 	vss_watchdog_done(&d.wd);
 	close(d.sigfd);
-	close(d.retry_fd);
 	return r;
 }

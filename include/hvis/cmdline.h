@@ -55,6 +55,19 @@ enum {
  */
 int hv_common_option(int opt, const char *arg);
 
+/*
+ * The default: branch of a daemon's getopt loop: a shared option, or a
+ * usage error ('?' included, getopt has already said why). Returns 0 or
+ * -errno.
+ */
+int hv_common_option_or_fail(int opt, const char *arg);
+
+/*
+ * After the getopt loop: the daemons take no operands. Returns 0, or
+ * -EINVAL with "<prog>: unexpected argument '...'" on stderr.
+ */
+int hv_cmdline_no_operands(const char *prog, int argc, char **argv);
+
 /* The log target chosen with --log (HV_LOG_AUTO by default). */
 int hv_common_log_target(void);
 
