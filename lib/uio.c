@@ -15,8 +15,8 @@
 
 #include "hvis/uio.h"
 #include "hvis/util.h"
+#include "hvis/vmbus-bind.h"
 
-#define GUID_LEN 36
 /* Per-direction ring bounds: header page plus at least one data page. */
 #define RING_SIZE_MIN (2 * 4096u)
 #define RING_SIZE_MAX (64u * 1024 * 1024)
@@ -27,35 +27,6 @@ static int check_ring_size(uint64_t size)
 {
 	if (size < RING_SIZE_MIN || size > RING_SIZE_MAX || size % 4096)
 		return -EBADMSG;
-	return 0;
-}
-
-/*
- * Reduce a GUID, with or without braces, to its 36 characters in lower
- * case. -EINVAL unless it has the 8-4-4-4-12 hex shape.
- */
-static int guid_normalize(const char *in, char out[GUID_LEN + 1])
-{
-	size_t n = strnlen(in, GUID_LEN + 3);
-
-	if (n == GUID_LEN + 2 && in[0] == '{' && in[n - 1] == '}') {
-		in++;
-		n -= 2;
-	}
-	if (n != GUID_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < GUID_LEN; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return -EINVAL;
-		} else if (!isxdigit(ch)) {
-			return -EINVAL;
-		}
-		out[i] = (char)tolower(ch);
-	}
-	out[GUID_LEN] = '\0';
 	return 0;
 }
 
@@ -83,78 +54,6 @@ static bool numbered_name(const char *name, const char *prefix, uint32_t *ret)
 	if (ret)
 		*ret = v;
 	return true;
-}
-
-static int class_matches(const char *devdir, const char *want)
-{
-	char path[PATH_MAX], buf[64], got[GUID_LEN + 1];
-	int r;
-
-	r = hv_snprintf(path, sizeof(path), "%s/class_id", devdir);
-	if (r < 0)
-		return -ENAMETOOLONG;
-	r = hv_read_line_file(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	if (guid_normalize(buf, got) < 0)
-		return -EBADMSG;
-	return strcmp(got, want) == 0;
-}
-
-/*
- * Pick the device directory. With an instance, that directory must exist
- * and have the class; without, the lexically first matching instance wins
- * so the answer does not depend on readdir order.
- */
-static int find_device(const char *devices, const char *class_guid,
-		       const char *instance, char *ret_name, size_t name_size)
-{
-	char path[PATH_MAX];
-	DIR *d;
-	struct dirent *de;
-	bool found = false;
-	int r;
-
-	if (instance) {
-		if (!name_ok(instance, name_size))
-			return -EINVAL;
-		r = hv_snprintf(path, sizeof(path), "%s/%s", devices, instance);
-		if (r < 0)
-			return -ENAMETOOLONG;
-		r = class_matches(path, class_guid);
-		/* Absent, another class or no sane class_id: not ours. */
-		if (r == 0 || r == -ENOENT || r == -ENOTDIR || r == -EBADMSG ||
-		    r == -E2BIG)
-			return -ENOENT;
-		if (r < 0)
-			return r;
-		hv_strscpy(ret_name, instance, name_size);
-		return 0;
-	}
-
-	d = opendir(devices);
-	if (!d)
-		return errno == ENOTDIR ? -ENOENT : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !name_ok(de->d_name, name_size))
-			continue;
-		if (found && strcmp(de->d_name, ret_name) >= 0)
-			continue;
-		r = hv_snprintf(path, sizeof(path), "%s/%s", devices,
-				de->d_name);
-		if (r < 0)
-			continue;
-		/*
-		 * Entries without a readable, well-formed class_id are
-		 * not channels we could drive: skip them.
-		 */
-		if (class_matches(path, class_guid) <= 0)
-			continue;
-		hv_strscpy(ret_name, de->d_name, name_size);
-		found = true;
-	}
-	closedir(d);
-	return found ? 0 : -ENOENT;
 }
 
 /* The uio<N> entry under <devdir>/uio/ with the lowest N. */
@@ -294,25 +193,18 @@ static int ring_size(const char *devdir, const char *uio, uint32_t *ret)
 int hv_uio_find(const char *sysfs_root, const char *class_guid,
 		const char *instance, struct hv_uio_info *ret)
 {
-	char want[GUID_LEN + 1], devices[PATH_MAX], devdir[PATH_MAX];
 	struct hv_uio_info info = { 0 };
+	char devdir[PATH_MAX];
 	int r;
 
 	if (!sysfs_root || !class_guid || !ret)
 		return -EINVAL;
-	if (guid_normalize(class_guid, want) < 0)
-		return -EINVAL;
-	r = hv_snprintf(devices, sizeof(devices), "%s/bus/vmbus/devices",
-			sysfs_root);
-	if (r < 0)
-		return -ENAMETOOLONG;
-
-	r = find_device(devices, want, instance, info.instance,
-			sizeof(info.instance));
+	r = hv_vmbus_find_device(sysfs_root, class_guid, instance,
+				 info.instance, sizeof(info.instance));
 	if (r < 0)
 		return r;
-	r = hv_snprintf(devdir, sizeof(devdir), "%s/%s", devices,
-			info.instance);
+	r = hv_snprintf(devdir, sizeof(devdir), "%s/bus/vmbus/devices/%s",
+			sysfs_root, info.instance);
 	if (r < 0)
 		return -ENAMETOOLONG;
 	r = find_uio(devdir, info.uio_name, sizeof(info.uio_name));
