@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * LD_PRELOAD shim for benchmarking a daemon we cannot rebuild (Debian's
- * hv_kvp_daemon) against the host simulator: an open() of the device path
+ * hv_kvp_daemon, hv_fcopy_daemon) against the host simulator: an open() of the device path
  * becomes a connect() to the simulator's socket, exactly what libhvis does
  * for our daemons (design.md §3), so both sides run the same hvsim.
  *
  *   HVIS_SHIM_SOCKET  the simulator socket (required; unset: no redirect)
- *   HVIS_SHIM_DEVICE  the path to redirect (default /dev/vmbus/hv_kvp)
+ *   HVIS_SHIM_DEVICE  the path to redirect (default: /dev/vmbus/hv_kvp
+ *                     and /dev/vmbus/hv_fcopy; a daemon opens only its own)
  *
  * Every other open goes to libc untouched. The reference then read()s and
  * write()s the fd; SOCK_SEQPACKET keeps the device's message boundaries.
+ * hv_fcopy_daemon uses pread()/pwrite() at offset 0, which the device
+ * accepts (it ignores the offset) but a socket refuses with ESPIPE: on
+ * the fds this shim opened they become read()/write().
  */
 
 /*
@@ -26,15 +30,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#define DEFAULT_DEVICE "/dev/vmbus/hv_kvp"
+static const char *const default_devices[] = { "/dev/vmbus/hv_kvp",
+					       "/dev/vmbus/hv_fcopy" };
 #define STATUS_SIZE 4
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef int (*open2_fn)(const char *, int);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+
+#define MAX_FD 1024
+/* Set when sim_open() returned the fd; checked with fstat on use. */
+static unsigned char redirected[MAX_FD];
 typedef int (*openat2_fn)(int, const char *, int);
 
 /* glibc declares these only under _FORTIFY_SOURCE. */
@@ -58,11 +70,17 @@ static const char *redirect_target(const char *path)
 	const char *sock = getenv("HVIS_SHIM_SOCKET");
 	const char *dev = getenv("HVIS_SHIM_DEVICE");
 
+	size_t i;
+
 	if (!path || !sock || !*sock)
 		return NULL;
-	if (!dev || !*dev)
-		dev = DEFAULT_DEVICE;
-	return strcmp(path, dev) == 0 ? sock : NULL;
+	if (dev && *dev)
+		return strcmp(path, dev) == 0 ? sock : NULL;
+	for (i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]);
+	     i++)
+		if (strcmp(path, default_devices[i]) == 0)
+			return sock;
+	return NULL;
 }
 
 static int fail(int fd, int err)
@@ -110,7 +128,46 @@ static int sim_open(const char *sock, int flags)
 	if ((flags & O_NONBLOCK) &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		return fail(fd, errno);
+	if (fd < MAX_FD)
+		redirected[fd] = 1;
 	return fd;
+}
+
+/* A closed and reused fd number is not a socket any more (usually). */
+static int is_redirected(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fd < MAX_FD && redirected[fd] &&
+	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t offset);
+ssize_t pread64(int fd, void *buf, size_t count, off_t offset);
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset);
+ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset);
+
+ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+	static pread_fn real;
+
+	if (is_redirected(fd))
+		return read(fd, buf, count);
+	if (!real)
+		real = (pread_fn)next_symbol("pread");
+	return real(fd, buf, count, offset);
+}
+
+/* off_t is 64 bits on the 64-bit ABIs this shim is built for. */
+ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
+{
+	static pread_fn real;
+
+	if (is_redirected(fd))
+		return read(fd, buf, count);
+	if (!real)
+		real = (pread_fn)next_symbol("pread64");
+	return real(fd, buf, count, offset);
 }
 
 static mode_t open_mode(int flags, va_list ap)
@@ -235,4 +292,26 @@ int __openat64_2(int dirfd, const char *path, int flags)
 	if (!real)
 		real = (openat2_fn)next_symbol("__openat64_2");
 	return real(dirfd, path, flags);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	static pwrite_fn real;
+
+	if (is_redirected(fd))
+		return write(fd, buf, count);
+	if (!real)
+		real = (pwrite_fn)next_symbol("pwrite");
+	return real(fd, buf, count, offset);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset)
+{
+	static pwrite_fn real;
+
+	if (is_redirected(fd))
+		return write(fd, buf, count);
+	if (!real)
+		real = (pwrite_fn)next_symbol("pwrite64");
+	return real(fd, buf, count, offset);
 }

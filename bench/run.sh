@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # make bench: KVP daemon latency/RSS/startup against the reference daemon
-# (Debian hyperv-daemons, when installed) and UIO round trips, each pinned
+# (Debian hyperv-daemons, when installed), UIO round trips, file copy
+# throughput (bench/fcopy-bench.c) and VSS freeze timings (root only,
+# bench/vss-bench.c, unpinned), each pinned
 # to CPU 0 (taskset -c 0: driver, simulator and daemon together) and
 # unpinned. Builds nothing: the Makefile does. Prints tables and writes
 # bench/results/$BENCH_NAME.json.
@@ -29,6 +31,12 @@
 #                         BENCH_DISK=0)
 #   BENCH_ROUNDS_DISK     KVP rounds on disk (default 3)
 #   HV_KVP_REFERENCE      reference daemon (default /usr/sbin/hv_kvp_daemon)
+#   BENCH_FCOPY           0: skip the file copy benchmark
+#   BENCH_FCOPY_MIB       MiB per copy (default 1024)
+#   BENCH_FCOPY_ROUNDS    copies per configuration and pinning (default 3)
+#   HV_FCOPY_REFERENCE    reference (default /usr/sbin/hv_fcopy_daemon)
+#   BENCH_VSS             0: skip the VSS benchmark (root and zram only)
+#   BENCH_VSS_ROUNDS      backups and FIFREEZE loops (default 3)
 set -u
 
 B=${BUILD:-build}
@@ -64,7 +72,9 @@ fi
 
 for f in "$B/bench/kvp-bench" "$B/bench/uio-bench" "$B/bench/kvp-ip-bench" \
 	"$B/bench/preload-devshim.so" "$B/hv_kvp_daemon" \
-	"$B/tests/helpers/echo-service"; do
+	"$B/tests/helpers/echo-service" "$B/bench/fcopy-bench" \
+	"$B/bench/fcopy-sink" "$B/bench/vss-bench" "$B/hv_fcopy_daemon" \
+	"$B/hv_vss_daemon"; do
 	if [ ! -e "$f" ]; then
 		echo "bench: $f is missing (run 'make BUILD=$B bench')" >&2
 		exit 1
@@ -130,6 +140,24 @@ uio() { # label [taskset...]
 		--json="$tmp.uio-$label.tmp" || status=1
 }
 
+fcopy_ref=${HV_FCOPY_REFERENCE:-/usr/sbin/hv_fcopy_daemon}
+fcopy() { # label [taskset...]
+	label=$1
+	shift
+	"$@" "$B/bench/fcopy-bench" --ours="$B/hv_fcopy_daemon" \
+		--sink="$B/bench/fcopy-sink" --ref="$fcopy_ref" \
+		--shim="$B/bench/preload-devshim.so" \
+		--size-mib="${BENCH_FCOPY_MIB:-1024}" \
+		--rounds="${BENCH_FCOPY_ROUNDS:-3}" --label="$label" \
+		--json="$tmp.fcopy-$label.tmp" || status=1
+}
+
+vss() {
+	"$B/bench/vss-bench" --daemon="$B/hv_vss_daemon" \
+		--rounds="${BENCH_VSS_ROUNDS:-3}" --label=unpinned \
+		--json="$tmp.vss.tmp" || status=1
+}
+
 start=$(date +%s)
 if [ -n "$pin" ]; then
 	kvp pinned "$rounds" "$BENCH_TMPDIR" $pin
@@ -143,6 +171,30 @@ if [ -n "$disk_dir" ]; then
 	echo
 	echo "bench: once more with the pools on disk: $disk_dir ($disk_fs)"
 	kvp "${pin:+pinned-}disk" "$rounds_disk" "$disk_dir" $pin
+fi
+
+if [ "${BENCH_FCOPY:-1}" = 0 ]; then
+	echo
+	echo "bench: file copy skipped (BENCH_FCOPY=0)"
+else
+	echo
+	if [ "$(stat -f -c %T "$BENCH_TMPDIR" 2>/dev/null)" != tmpfs ]; then
+		echo "bench: file copy into $BENCH_TMPDIR, which is not a tmpfs"
+	fi
+	[ -x "$fcopy_ref" ] ||
+		echo "bench: file copy: no reference $fcopy_ref: ours alone"
+	[ -n "$pin" ] && fcopy pinned $pin
+	fcopy unpinned
+fi
+
+echo
+if [ "${BENCH_VSS:-1}" = 0 ]; then
+	echo "bench: VSS skipped (BENCH_VSS=0)"
+elif [ "$(id -u)" != 0 ]; then
+	echo "bench: VSS skipped: needs root (zram, mounts, FIFREEZE)"
+else
+	# vss-bench says itself when zram or mkfs.ext4 is missing.
+	vss
 fi
 
 json_str() {
@@ -183,7 +235,13 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	fragment "$tmp.ip-pinned.tmp"
 	printf ',\n"unpinned": '
 	fragment "$tmp.ip-unpinned.tmp"
-	printf '}\n}\n'
+	printf '},\n"fcopy": {\n"pinned": '
+	fragment "$tmp.fcopy-pinned.tmp"
+	printf ',\n"unpinned": '
+	fragment "$tmp.fcopy-unpinned.tmp"
+	printf '},\n"vss": '
+	fragment "$tmp.vss.tmp"
+	printf '\n}\n'
 } >"$out.tmp" && mv "$out.tmp" "$out"
 rm -f "$tmp".*.tmp
 
