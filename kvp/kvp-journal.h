@@ -58,15 +58,21 @@ int kvp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 /*
  * Write a journal to the empty file jfd. The new bytes come from data, or
  * (data NULL) are copied from src_fd at src_off; old holds old_len bytes.
- * The header goes last, so a journal cut short is never valid.
+ * With data, everything goes out in one pwrite() (header first); without,
+ * in chunks with the header last. Either way a journal cut short is never
+ * valid: its size falls short of what its header says, and the crc covers
+ * every byte.
  */
 int kvp_journal_write(int jfd, const struct kvp_journal *j, const void *data,
 		      int src_fd, uint64_t src_off, const void *old);
 
 /*
  * Carry out j on pool_fd: write the new bytes (from data, or from the
- * journal when data is NULL), then truncate to new_size. limit < len stops
- * after limit bytes and returns -ECANCELED (tests simulate a kill so).
+ * journal when data is NULL), then, if the write shrinks the file
+ * (new_size < old_size), truncate to new_size; nothing else is cut, so
+ * records appended after an in-place write survive its redo. limit < len
+ * stops after limit bytes and returns -ECANCELED (tests simulate a kill
+ * so).
  */
 int kvp_journal_apply(int jfd, const struct kvp_journal *j, const void *data,
 		      int pool_fd, uint64_t limit);

@@ -12,14 +12,35 @@
  * last byte) or invalid UTF-8 (kept as bytes; callers convert). A trailing
  * partial record is not a record; our next append overwrites it.
  *
- * Every operation takes flock() (what cloud-init uses) and then an OFD
- * record lock (conflicts with the classic fcntl locks of kvp_client and the
- * reference daemon), shared to read, exclusive to write, each bounded by the
- * lock timeout (-ETIMEDOUT). Files are updated in place, never replaced.
+ * A mutation takes flock(LOCK_EX) (what cloud-init uses) and then an
+ * exclusive OFD record lock (conflicts with the classic fcntl locks of
+ * kvp_client and the reference daemon). A read (get, enumerate, count)
+ * takes only a shared OFD lock: the programs that use flock alone
+ * (cloud-init) only append whole records at the end of the file and never
+ * change one that is already there, so they cannot change what a reader
+ * looks up; those that do rewrite records (kvp_client, the reference
+ * daemon, our own writers) hold fcntl or OFD locks that the read lock
+ * excludes. A read that overlaps an append sees the file without the
+ * partial record, and the next one sees the record. Each wait is bounded
+ * by the lock timeout (-ETIMEDOUT). Files are updated in place, never
+ * replaced.
+ *
  * Each pool keeps an in-memory key index, re-read only when the file
  * changed (inotify, with an fstat fallback), so an operation on an
- * unchanged pool costs the same at 10 and at 10,000 records. Mutations are
- * made kill-safe by a redo journal in <run>/hvis/kvp-pool-<N>.journal.
+ * unchanged pool costs the same at 10 and at 10,000 records. While the
+ * watches work, an unchanged pool is not even stat'ed: every change of a
+ * file's data, size, name or inode is an event.
+ *
+ * Mutations are made kill-safe by a redo journal in
+ * <run>/hvis/kvp-pool-<N>.journal, written (in one pwrite) before a record
+ * write that crosses a page boundary and before every compaction; a write
+ * inside one page is all or nothing under SIGKILL and goes without (see
+ * write_needs_journal() in kvp-pool.c for the argument and its one narrow
+ * window; KVP_POOL_OPEN_JOURNAL_ALL journals everything). The journal is
+ * watched too: a journal that a killed writer left behind is noticed by
+ * its event and redone by the next operation, read or write; without the
+ * watch it is checked with fstat every time. The journal covers process
+ * death only, never power loss (/run does not survive it).
  *
  * Pool 2 (AUTO) is synthesised by the daemon from live system state
  * (protocol.md §3.4). The store creates and reads its file like any other
@@ -73,6 +94,8 @@ enum {
 	KVP_POOL_OPEN_READ_ONLY = 1u << 0,
 	/* Detect changes by fstat only (tests of the fallback). */
 	KVP_POOL_OPEN_NO_INOTIFY = 1u << 1,
+	/* Journal every write, even one inside a page (3 more syscalls). */
+	KVP_POOL_OPEN_JOURNAL_ALL = 1u << 2,
 };
 
 struct kvp_pool_options {

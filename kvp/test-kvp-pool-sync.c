@@ -3,7 +3,8 @@
  * Pool store against other processes: changes made by forked writers in
  * the styles of cloud-init (flock + O_APPEND) and LISA's kvp_client
  * (classic fcntl lock, rewrite to update), lock interplay and timeouts,
- * and a concurrent run of all of them.
+ * readers (which take no flock) against appends in progress, and a
+ * concurrent run of all of them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,14 +41,20 @@ static pid_t spawn(int (*fn)(const void *), const void *arg)
 	return pid;
 }
 
-static int reap(pid_t pid)
+static void forget(pid_t pid)
 {
 	unsigned int i;
-	int status;
 
 	for (i = 0; i < MAX_CHILDREN; i++)
 		if (children[i] == pid)
 			children[i] = 0;
+}
+
+static int reap(pid_t pid)
+{
+	int status;
+
+	forget(pid);
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -260,9 +267,10 @@ static void lock_case(struct fx *f, enum lock_kind kind)
 	dt = now_ms() - t0;
 	assert_true(dt >= 200);
 	assert_true(dt < 3000);
-	/* A reader gets past a reader, not past a writer. */
+	/* A reader gets past a reader, and past a flock holder (flock alone
+	 * is cloud-init's, which only appends), not past an fcntl writer. */
 	assert_int_equal(kvp_pool_get(f->s, 1, "k", v, sizeof(v)),
-			 shared ? 6 : -ETIMEDOUT);
+			 shared || kind == FLOCK_EX ? 6 : -ETIMEDOUT);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, REC);
 
@@ -295,6 +303,213 @@ static void test_lock_flock_ex(void **state)
 static void test_lock_flock_sh(void **state)
 {
 	lock_case(*state, FLOCK_SH);
+}
+
+/* ---- readers against a flock appender ---------------------------------- */
+
+struct half_append {
+	const char *path;
+	int ready; /* we write a byte once half a record is in */
+	int release; /* and write the rest when this reads a byte */
+};
+
+/* cloud-init with a buffered writer: one record in two write() calls. */
+static int child_half_append(const void *arg)
+{
+	const struct half_append *h = arg;
+	uint8_t rec[REC];
+	char c;
+	int fd;
+
+	make_record(rec, "appended", "whole");
+	fd = open(h->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return 1;
+	if (write(fd, rec, 1000) != 1000 || write(h->ready, "H", 1) != 1)
+		return 2;
+	if (read(h->release, &c, 1) != 1)
+		return 3;
+	if (write(fd, rec + 1000, REC - 1000) != REC - 1000)
+		return 4;
+	close(fd);
+	return 0;
+}
+
+/*
+ * A reader does not wait for a flock appender, and does not see its half
+ * written record: the records before it are whole, the partial one is not
+ * a record. Writers still wait for flock.
+ */
+static void test_reader_during_flock_append(void **state)
+{
+	struct fx *f = *state;
+	struct kvp_pool_record rec;
+	int ready[2], release[2];
+	struct half_append h;
+	char path[PATH_MAX], v[16], c;
+	pid_t pid;
+
+	assert_int_equal(fx_open(f, 0, 200), 0);
+	assert_int_equal(kvp_pool_set(f->s, 1, "a", "1"), 0);
+	assert_int_equal(kvp_pool_set(f->s, 1, "b", "2"), 0);
+	fx_pool_path(f, 1, path, sizeof(path));
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(release, O_CLOEXEC), 0);
+	h = (struct half_append){ path, ready[1], release[0] };
+	pid = spawn(child_half_append, &h);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+
+	/* The half record's event is queued: this reloads, under flock. */
+	assert_int_equal(kvp_pool_count(f->s, 1), 2);
+	assert_value(f, 1, "a", "1");
+	assert_value(f, 1, "b", "2");
+	assert_int_equal(kvp_pool_get(f->s, 1, "appended", v, sizeof(v)),
+			 -ENOENT);
+	assert_int_equal(kvp_pool_enumerate(f->s, 1, 1, &rec), 0);
+	assert_string_equal(rec.key, "b");
+	assert_int_equal(kvp_pool_enumerate(f->s, 1, 2, &rec), -ENOENT);
+	assert_int_equal(kvp_pool_set(f->s, 1, "c", "3"), -ETIMEDOUT);
+
+	assert_int_equal(write(release[1], "R", 1), 1);
+	assert_int_equal(reap(pid), 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(release[0]);
+	close(release[1]);
+	assert_int_equal(kvp_pool_count(f->s, 1), 3);
+	assert_value(f, 1, "appended", "whole");
+	assert_int_equal(kvp_pool_enumerate(f->s, 1, 2, &rec), 0);
+	assert_string_equal(rec.key, "appended");
+	assert_int_equal(kvp_pool_set(f->s, 1, "c", "3"), 0);
+}
+
+#define SPLIT_OPS 500
+
+/* The reader's rounds, in shared memory: the appender holds each half
+ * record until the reader has been round once more, so every partial
+ * state is seen. */
+static uint32_t *reader_rounds;
+
+static void wait_rounds(uint32_t want)
+{
+	while (__atomic_load_n(reader_rounds, __ATOMIC_ACQUIRE) < want)
+		sched_yield();
+}
+
+/* cloud-init, each record split at a different byte. */
+static int child_split_appender(const void *arg)
+{
+	const char *path = arg;
+	char k[32], v[32];
+	uint8_t rec[REC];
+	unsigned int i;
+	size_t cut;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < SPLIT_OPS; i++) {
+		uint32_t r0;
+
+		snprintf(k, sizeof(k), "ci-%u", i);
+		snprintf(v, sizeof(v), "val-%u", i);
+		make_record(rec, k, v);
+		cut = 1 + (i * 997) % (REC - 1);
+		if (flock(fd, LOCK_EX) < 0)
+			return 2;
+		r0 = __atomic_load_n(reader_rounds, __ATOMIC_ACQUIRE);
+		if (write(fd, rec, cut) != (ssize_t)cut)
+			return 2;
+		/* Until a whole round has run with the half record in. */
+		wait_rounds(r0 + 2);
+		if (write(fd, rec + cut, REC - cut) != (ssize_t)(REC - cut))
+			return 3;
+		flock(fd, LOCK_UN);
+	}
+	close(fd);
+	return 0;
+}
+
+/* A record we can check: "ci-<i>" holds "val-<i>", "st-<i>" "s<i>". */
+static void check_pair(const char *key, const char *value)
+{
+	unsigned int i;
+	char want[32];
+
+	if (sscanf(key, "ci-%u", &i) == 1) {
+		assert_true(i < SPLIT_OPS);
+		snprintf(want, sizeof(want), "val-%u", i);
+	} else {
+		assert_int_equal(sscanf(key, "st-%u", &i), 1);
+		snprintf(want, sizeof(want), "s%u", i);
+	}
+	assert_string_equal(value, want);
+}
+
+/*
+ * Readers racing a flock appender that splits every record: every record
+ * they ever return is whole and in place, counts never go back, and the
+ * store's own records keep their values throughout.
+ */
+static void test_readers_never_see_torn_appends(void **state)
+{
+	struct fx *f = *state;
+	struct kvp_pool_record rec;
+	char path[PATH_MAX], k[32], v[VSZ + 1];
+	int count, last = 0, r, status;
+	uint32_t i, rounds = 0;
+	uint64_t t0;
+	pid_t pid, w;
+
+	reader_rounds = mmap(NULL, sizeof(*reader_rounds),
+			     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			     -1, 0);
+	assert_true(reader_rounds != MAP_FAILED);
+	*reader_rounds = 0;
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(k, sizeof(k), "st-%u", i);
+		snprintf(v, sizeof(v), "s%u", i);
+		assert_int_equal(kvp_pool_set(f->s, 1, k, v), 0);
+	}
+	fx_pool_path(f, 1, path, sizeof(path));
+	t0 = now_ms();
+	pid = spawn(child_split_appender, path);
+	do {
+		count = kvp_pool_count(f->s, 1);
+		assert_true(count >= last);
+		last = count;
+		for (i = 0; i < 8; i++) {
+			snprintf(k, sizeof(k), "st-%u", i);
+			snprintf(v, sizeof(v), "s%u", i);
+			assert_value(f, 1, k, v);
+		}
+		/* The newest records are the ones being written. */
+		for (i = (uint32_t)HV_MAX(count - 4, 8); (int)i < count; i++) {
+			assert_int_equal(kvp_pool_enumerate(f->s, 1, i, &rec),
+					 0);
+			check_pair(rec.key, rec.value);
+			r = kvp_pool_get(f->s, 1, rec.key, v, sizeof(v));
+			assert_true(r >= 0);
+			check_pair(rec.key, v);
+		}
+		__atomic_store_n(reader_rounds, ++rounds, __ATOMIC_RELEASE);
+		/* An appender stuck (on a lock we should not hold) would
+		 * keep us here for ever. */
+		assert_true(now_ms() - t0 < 60000);
+	} while ((w = waitpid(pid, &status, WNOHANG)) == 0);
+	assert_int_equal(w, pid);
+	forget(pid);
+	munmap(reader_rounds, sizeof(*reader_rounds));
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The appender waited for us at every record. */
+	assert_true(rounds >= 2 * SPLIT_OPS);
+	assert_int_equal(kvp_pool_count(f->s, 1), 8 + SPLIT_OPS);
+	for (i = 0; i < 8 + SPLIT_OPS; i++) {
+		assert_int_equal(kvp_pool_enumerate(f->s, 1, i, &rec), 0);
+		check_pair(rec.key, rec.value);
+	}
 }
 
 /* ---- everybody at once ------------------------------------------------- */
@@ -544,9 +759,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-		T(test_external_append),    T(test_external_same_size_rewrite),
-		T(test_lock_fcntl_write),   T(test_lock_fcntl_read),
-		T(test_lock_flock_ex),	    T(test_lock_flock_sh),
+		T(test_external_append),
+		T(test_external_same_size_rewrite),
+		T(test_lock_fcntl_write),
+		T(test_lock_fcntl_read),
+		T(test_lock_flock_ex),
+		T(test_lock_flock_sh),
+		T(test_reader_during_flock_append),
+		T(test_readers_never_see_torn_appends),
 		T(test_concurrent_writers),
 #undef T
 	};

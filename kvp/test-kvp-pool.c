@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Pool store, one process: file format, operations, limits, foreign
- * records, change detection through inotify and fstat, enumeration
- * stability and the redo journal. Other processes and locks:
- * test-kvp-pool-sync.c.
+ * records, change detection through inotify and fstat (and what each
+ * costs), enumeration stability and the redo journal: when it is written,
+ * how a killed writer's journal is found and redone. Other processes and
+ * locks: test-kvp-pool-sync.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -681,6 +682,98 @@ static void test_queue_overflow(void **state)
 	}
 }
 
+/*
+ * More events queued than one read takes: the one that matters comes
+ * last, and the drain before an operation must get to it.
+ */
+static void test_drain_more_than_a_buffer(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX];
+	unsigned int i;
+	uint64_t before;
+	int fd[2];
+
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	assert_int_equal(kvp_pool_set(f->s, 0, "A", "1"), 0);
+	assert_int_equal(kvp_pool_set(f->s, 0, "B", "2"), 0);
+	before = reloads(f, 0);
+	for (i = 0; i < 2; i++) {
+		fx_pool_path(f, 3 + i, path, sizeof(path));
+		fd[i] = open(path, O_WRONLY | O_CLOEXEC);
+		assert_true(fd[i] >= 0);
+	}
+	/* 600 unmergeable 16-byte events: over two reads' worth. */
+	for (i = 0; i < 600; i++)
+		assert_int_equal(pwrite(fd[i & 1], "a", 1, 0), 1);
+	close(fd[0]);
+	close(fd[1]);
+	fx_pool_path(f, 0, path, sizeof(path));
+	swap_records(path);
+	assert_value(f, 0, "A", "1");
+	assert_value(f, 0, "B", "2");
+	assert_int_equal(reloads(f, 0), before + 1);
+}
+
+static struct kvp_pool_test_counts counts(struct fx *f, unsigned int pool)
+{
+	struct kvp_pool_test_counts c;
+
+	assert_int_equal(kvp_pool_test_get_counts(f->s, pool, &c), 0);
+	return c;
+}
+
+/*
+ * While the watches work, an unchanged pool is neither stat'ed nor is its
+ * journal looked at, whatever we do to it ourselves; the fallback does
+ * both every time.
+ */
+static void unchanged_case(struct fx *f, unsigned int flags, bool watched)
+{
+	struct kvp_pool_test_counts c0, c1;
+	struct kvp_pool_record rec;
+	char k[32];
+	unsigned int i;
+
+	assert_int_equal(fx_open(f, flags, 0), 0);
+	/* Twelve slots: some cross a page boundary, so are journaled. */
+	for (i = 0; i < 12; i++) {
+		snprintf(k, sizeof(k), "k%u", i);
+		assert_int_equal(kvp_pool_set(f->s, 1, k, "v"), 0);
+	}
+	c0 = counts(f, 1);
+	assert_true(c0.journal_writes > 0);
+	for (i = 0; i < 12; i++) {
+		snprintf(k, sizeof(k), "k%u", i);
+		assert_value(f, 1, k, "v");
+		assert_int_equal(kvp_pool_set(f->s, 1, k, "w"), 0);
+		assert_int_equal(kvp_pool_enumerate(f->s, 1, i, &rec), 0);
+		assert_string_equal(rec.value, "w");
+		assert_int_equal(kvp_pool_count(f->s, 1), 12);
+	}
+	assert_int_equal(kvp_pool_delete(f->s, 1, "k0"), 0);
+	assert_int_equal(kvp_pool_count(f->s, 1), 11);
+	c1 = counts(f, 1);
+	if (watched) {
+		assert_int_equal(c1.pool_stats, c0.pool_stats);
+		assert_int_equal(c1.journal_looks, c0.journal_looks);
+	} else {
+		/* 50 operations: at least one look at each per operation */
+		assert_true(c1.pool_stats - c0.pool_stats >= 50);
+		assert_int_equal(c1.journal_looks - c0.journal_looks, 50);
+	}
+}
+
+static void test_unchanged_pool_not_stated(void **state)
+{
+	unchanged_case(*state, 0, true);
+}
+
+static void test_unchanged_pool_fallback_stats(void **state)
+{
+	unchanged_case(*state, KVP_POOL_OPEN_NO_INOTIFY, false);
+}
+
 static void test_inotify_fd(void **state)
 {
 	struct fx *f = *state;
@@ -1078,12 +1171,215 @@ static void test_journal_discarded(void **state)
 	assert_string_equal(stats(f, 1).journal_reason, "truncated header");
 }
 
+/*
+ * A writer killed mid-write in another process leaves a journal; we are
+ * mid-life and hear of it only through the journal's watch (no fstat per
+ * operation: the reads before it looked at nothing). The next operation,
+ * a read, finishes the write. With torn: the pool write had begun (half
+ * the record is new); without: it had not (killed right after
+ * journaling), so only the journal changed.
+ */
+static void journal_event_case(struct fx *f, bool torn)
+{
+	uint8_t oldrec[REC], newrec[REC], *buf;
+	struct kvp_pool_test_counts c0, c1;
+	char path[PATH_MAX], jpath[PATH_MAX];
+	unsigned int i;
+	size_t len;
+	int fd;
+
+	hand_pool(f, path, sizeof(path), oldrec, newrec);
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	c0 = counts(f, 1);
+	for (i = 0; i < 20; i++)
+		assert_value(f, 1, "key", "the old value");
+	assert_int_equal(counts(f, 1).journal_looks, c0.journal_looks);
+	assert_int_equal(counts(f, 1).pool_stats, c0.pool_stats);
+
+	write_hand_journal(f, path, newrec, oldrec, -1);
+	if (torn) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, newrec, REC / 2, 0), REC / 2);
+		close(fd);
+	}
+	assert_value(f, 1, "other", "x");
+	assert_int_equal(stats(f, 1).journal_redone, 1);
+	c1 = counts(f, 1);
+	assert_true(c1.journal_looks > c0.journal_looks);
+	fx_journal_path(f, 1, jpath, sizeof(jpath));
+	assert_int_equal(file_size(jpath), 0);
+	buf = read_all(path, &len);
+	assert_non_null(buf);
+	assert_int_equal(len, 2 * REC);
+	assert_memory_equal(buf, newrec, REC);
+	free(buf);
+	assert_value(f, 1, "key", "brand new");
+	/* and quiet again */
+	for (i = 0; i < 20; i++)
+		assert_value(f, 1, "key", "brand new");
+	assert_int_equal(counts(f, 1).journal_looks, c1.journal_looks);
+}
+
+static void test_journal_found_by_event_torn(void **state)
+{
+	journal_event_case(*state, true);
+}
+
+static void test_journal_found_by_event_untouched(void **state)
+{
+	journal_event_case(*state, false);
+}
+
+/* Another store's writes reach us as events; one look, then quiet. */
+static void test_journal_other_store(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_kvp_pool_ struct kvp_pool_store *other = NULL;
+	struct kvp_pool_options o = { .state_dir = f->state,
+				      .run_dir = f->run };
+	struct kvp_pool_test_counts c0, c1;
+	char k[32];
+	unsigned int i;
+
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	assert_int_equal(kvp_pool_open(&o, &other), 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(k, sizeof(k), "k%u", i);
+		assert_int_equal(kvp_pool_set(other, 1, k, "v"), 0);
+	}
+	c0 = counts(f, 1);
+	assert_value(f, 1, "k3", "v");
+	c1 = counts(f, 1);
+	assert_int_equal(c1.journal_looks, c0.journal_looks + 1);
+	assert_value(f, 1, "k1", "v");
+	assert_int_equal(counts(f, 1).journal_looks, c1.journal_looks);
+	assert_int_equal(stats(f, 1).journal_redone, 0);
+}
+
+static bool crosses_page(unsigned int slot)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off = slot * REC;
+
+	return off / page != (off + REC - 1) / page;
+}
+
+/*
+ * Only a write that crosses a page boundary is journaled; the others are
+ * all or nothing, so the test hook's kill there leaves the file as it was
+ * and no journal at all. KVP_POOL_OPEN_JOURNAL_ALL journals every write.
+ */
+static void test_journal_only_across_pages(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX], jpath[PATH_MAX], k[32];
+	unsigned int i, crossing = 0;
+	uint8_t want[REC], *buf;
+	uint64_t w;
+	size_t len;
+
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	fx_pool_path(f, 3, path, sizeof(path));
+	fx_journal_path(f, 3, jpath, sizeof(jpath));
+	for (i = 0; i < 16; i++) {
+		w = counts(f, 3).journal_writes;
+		snprintf(k, sizeof(k), "k%u", i);
+		assert_int_equal(kvp_pool_set(f->s, 3, k, "v"), 0);
+		assert_int_equal(counts(f, 3).journal_writes - w,
+				 crosses_page(i) ? 1 : 0);
+		w = counts(f, 3).journal_writes;
+		assert_int_equal(kvp_pool_set(f->s, 3, k, "updated"), 0);
+		assert_int_equal(counts(f, 3).journal_writes - w,
+				 crosses_page(i) ? 1 : 0);
+		crossing += crosses_page(i);
+	}
+	assert_true(crossing > 0 && crossing < 16);
+	assert_int_equal(file_size(path), 16 * REC);
+
+	/* Slot 0 never crosses: a kill leaves nothing behind. */
+	assert_false(crosses_page(0));
+	w = counts(f, 3).journal_writes;
+	kvp_pool_test_tear(f->s, 100);
+	assert_int_equal(kvp_pool_set(f->s, 3, "k0", "torn?"), -ECANCELED);
+	assert_int_equal(counts(f, 3).journal_writes, w);
+	assert_int_equal(file_size(jpath), 0);
+	make_record(want, "k0", "updated");
+	buf = read_all(path, &len);
+	assert_non_null(buf);
+	assert_int_equal(len, 16 * REC);
+	assert_memory_equal(buf, want, REC);
+	free(buf);
+	assert_value(f, 3, "k0", "updated");
+	/* A new record at the end that stays in its page: not added. */
+	for (i = 16; crosses_page(i); i++) {
+		snprintf(k, sizeof(k), "filler%u", i);
+		assert_int_equal(kvp_pool_set(f->s, 3, k, "x"), 0);
+	}
+	kvp_pool_test_tear(f->s, REC - 1);
+	assert_int_equal(kvp_pool_set(f->s, 3, "late", "y"), -ECANCELED);
+	assert_int_equal(file_size(jpath), 0);
+	assert_int_equal(kvp_pool_get(f->s, 3, "late", (char *)want, REC),
+			 -ENOENT);
+	assert_int_equal(kvp_pool_set(f->s, 3, "late", "y"), 0);
+	assert_value(f, 3, "late", "y");
+
+	assert_int_equal(fx_open(f, KVP_POOL_OPEN_JOURNAL_ALL, 0), 0);
+	assert_int_equal(kvp_pool_set(f->s, 3, "k0", "again"), 0);
+	assert_int_equal(counts(f, 3).journal_writes, 1);
+	assert_value(f, 3, "k0", "again");
+}
+
+/*
+ * A torn overwrite in place, then cloud-init appends before anyone redoes
+ * it: the redo finishes the record and keeps the appended one (the file
+ * stays at three records, not cut back to the journal's two).
+ */
+static void test_journal_redo_keeps_append(void **state)
+{
+	struct fx *f = *state;
+	uint8_t oldrec[REC], newrec[REC], *buf;
+	char path[PATH_MAX];
+	size_t len;
+	int fd;
+
+	hand_pool(f, path, sizeof(path), oldrec, newrec);
+	write_hand_journal(f, path, newrec, oldrec, -1);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, newrec, REC / 2, 0), REC / 2);
+	close(fd);
+	assert_int_equal(append_flock(path, "late", "x"), 0);
+
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	assert_int_equal(stats(f, 1).journal_redone, 1);
+	buf = read_all(path, &len);
+	assert_non_null(buf);
+	assert_int_equal(len, 3 * REC);
+	assert_memory_equal(buf, newrec, REC);
+	assert_string_equal((char *)buf + 2 * REC, "late");
+	free(buf);
+	assert_value(f, 1, "key", "brand new");
+	assert_value(f, 1, "late", "x");
+}
+
 static void test_crc32c(void **state)
 {
+	uint8_t buf[64 + 8];
+	size_t len, off, k;
+
 	/* The standard check value. */
 	assert_int_equal(kvp_crc32c(0, "123456789", 9), 0xe3069283);
 	assert_int_equal(kvp_crc32c(kvp_crc32c(0, "1234", 4), "56789", 5),
 			 0xe3069283);
+	/* Every length and alignment against the bit-by-bit form: the
+	 * eight-byte steps and the byte tail must agree. */
+	for (k = 0; k < sizeof(buf); k++)
+		buf[k] = (uint8_t)(k * 131 + 7);
+	for (off = 0; off < 8; off++)
+		for (len = 0; len <= 64; len++)
+			assert_int_equal(kvp_crc32c(0x12345678, buf + off, len),
+					 crc32c_bitwise(0x12345678, buf + off,
+							len));
 }
 
 int main(void)
@@ -1106,6 +1402,9 @@ int main(void)
 		T(test_other_pool_events_kept),
 		T(test_replaced_by_rename),
 		T(test_queue_overflow),
+		T(test_drain_more_than_a_buffer),
+		T(test_unchanged_pool_not_stated),
+		T(test_unchanged_pool_fallback_stats),
 		T(test_inotify_fd),
 		T(test_read_only),
 		T(test_pool_names),
@@ -1115,6 +1414,11 @@ int main(void)
 		T(test_journal_by_hand),
 		T(test_journal_discarded),
 		T(test_journal_stale_after_append),
+		T(test_journal_found_by_event_torn),
+		T(test_journal_found_by_event_untouched),
+		T(test_journal_other_store),
+		T(test_journal_only_across_pages),
+		T(test_journal_redo_keeps_append),
 		T(test_crc32c),
 #undef T
 	};

@@ -386,14 +386,19 @@ wait_for "wait while the pool files do not exist yet" "$T/late2" \
 
 # --- locks ---------------------------------------------------------------------
 # A cloud-init style flock, then a kvp_client style classic fcntl lock.
+# flock alone is cloud-init's, which only appends: readers need not wait
+# for it (kvp-pool.h), writers do.
 coproc LOCKER { flock -x "$S/.kvp_pool_0" sh -c 'echo locked; read _'; }
 # bash unsets LOCKER_PID once the coprocess is reaped: keep a copy.
 locker_pid=$LOCKER_PID
 read -r -u "${LOCKER[0]}" line
-expect_err "get under a foreign flock: timeout" 5 "locked" \
-	--lock-timeout 0.1 get host-said
-expect_err "wait under a foreign flock: timeout" 5 "stayed locked" \
-	--lock-timeout 5 wait --timeout 0.3 host-said
+expect "get under a foreign flock: not blocked" 0 --lock-timeout 0.1 \
+	get host-said
+check "... and prints the value" out_is "from the host"
+expect "wait under a foreign flock: not blocked" 0 --lock-timeout 0.1 \
+	wait --timeout 0.3 host-said
+expect_err "set under a foreign flock: timeout" 5 "locked" \
+	--lock-timeout 0.1 set -p 0 host-said other
 echo >&"${LOCKER[1]}"
 wait "$locker_pid"
 if have_py; then
@@ -410,6 +415,8 @@ sys.stdin.readline()
 	read -r -u "${LOCKER2[0]}" line
 	expect_err "set under a classic fcntl lock: timeout" 5 "locked" \
 		--lock-timeout 0.1 set k v
+	expect_err "get under a classic fcntl lock: timeout" 5 "locked" \
+		--lock-timeout 0.1 get -p 1 greeting
 	echo >&"${LOCKER2[1]}"
 	wait "$locker2_pid"
 else
