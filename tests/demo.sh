@@ -71,7 +71,7 @@ OS
 
 echo "hvis demo: host simulator and daemons under $root (\$DEMO below)"
 mkfifo "$root/ready"
-"$B/hvsim" serve --root "$root" --kvp --fcopy-uio --ready-fd 3 3>"$root/ready" \
+"$B/hvsim" serve --root "$root" --kvp --fcopy-uio --vss --shutdown --ready-fd 3 3>"$root/ready" \
 	2>"$root/hvsim.log" &
 pids+=($!)
 read -r _ <"$root/ready"
@@ -117,11 +117,88 @@ hostsh sha256sum "$root/host/$name"
 guest sha256sum "$root/guest/inbox/$name"
 host copy-file "$root/host/$name" "$root/guest/inbox/$name" || true
 
-# ---- Backup (VSS): goes here, once hv_vss_daemon's host side is wired
-# ---- into hvsim (serve --vss, a host backup command, the freeze/thaw).
+# The backup freezes only a filesystem made for it: an ext4 on a new zram
+# device, mounted in a private mount namespace, with hv_vss_daemon in that
+# namespace restricted by --only to it, and --list-targets checked first.
+zid=
+zvp=
+zundo() {
+	local fs=$root/backup/data
+	if [[ -n $zvp ]]; then
+		kill "$zvp" 2>/dev/null || true
+		wait "$zvp" 2>/dev/null || true
+	fi
+	if mountpoint -q "$fs"; then
+		fsfreeze -u "$fs" 2>/dev/null || true
+		umount "$fs" 2>/dev/null || umount -l "$fs" || true
+	fi
+	if [[ -n $zid ]]; then
+		echo "$zid" >/sys/class/zram-control/hot_remove || true
+	fi
+	zid=
+}
+backup_demo() {
+	local fs=$root/backup/data
+	trap zundo EXIT
+	mount --make-rprivate /
+	zid=$(</sys/class/zram-control/hot_add)
+	echo 64M >"/sys/block/zram$zid/disksize"
+	mkfs.ext4 -q "/dev/zram$zid"
+	mkdir -p "$fs"
+	mount -t ext4 "/dev/zram$zid" "$fs"
+	echo "guest data" >"$fs/file.txt"
+	printf 'guest# (a private mount namespace: /dev/zram%s, ext4, on %s)\n' \
+		"$zid" "$(show "$fs")"
+	printf 'guest# %s | grep -v ^skip\n' "$(show "$B/hv_vss_daemon --root $root --only $root/backup --list-targets")"
+	"$B/hv_vss_daemon" --root "$root" --only "$root/backup" --list-targets |
+		grep -v '^skip' | indent
+	# The guard: exactly this filesystem, or no daemon and no FREEZE.
+	if [[ $("$B/hv_vss_daemon" --root "$root" --only "$root/backup" \
+		--list-targets | grep -c '^freeze') -ne 1 ]]; then
+		echo "(--list-targets selected something else: backup skipped)"
+		return 0
+	fi
+	"$B/hv_vss_daemon" --root "$root" --only "$root/backup" \
+		--thaw-timeout=30s --log=stderr 2>"$root/vss.log" >/dev/null &
+	zvp=$!
+	host vss hot-backup
+	host backup --hold 1
+	printf 'guest# (hv_vss_daemon log)\n'
+	sed -e 's/^hv_vss_daemon: //' "$root/vss.log" | indent
+	guest cat "$fs/file.txt"
+}
 
-# ---- Shutdown: goes here, once hv_shutdown_daemon's host side is wired
-# ---- into hvsim (the shutdown request, the daemon's answer).
+step "Backup: a live backup freezes and thaws the guest's filesystem (VSS)"
+if [[ $(id -u) -ne 0 ]]; then
+	echo "(not root: a freeze needs root and a filesystem of its own; skipped)"
+elif [[ ! -d /sys/class/zram-control ]] && ! modprobe zram 2>/dev/null; then
+	echo "(no zram on this machine (modprobe zram failed): skipped)"
+elif ! command -v mkfs.ext4 >/dev/null || ! command -v unshare >/dev/null ||
+	[[ ! -d /sys/class/zram-control ]]; then
+	echo "(no mkfs.ext4, unshare or zram-control: skipped)"
+else
+	export -f backup_demo zundo host show indent guest
+	export B root
+	unshare -m bash -c 'set -euo pipefail; backup_demo'
+fi
+
+step "Shutdown: Stop-VM through the shutdown integration service"
+# Never a real power-off: without a bus the daemon runs its fallback
+# command, which here only records what it was asked.
+printf '#!/bin/sh\necho "$*" >>%s/poweroff.log\n' "$root" >"$root/record.sh"
+printf '#!/bin/sh\nexit 0\n' >"$root/bind.sh"
+chmod +x "$root/record.sh" "$root/bind.sh"
+"$B/hv_shutdown_daemon" --root "$root" --log=stderr --no-wall \
+	--kernel-release=6.10.0 --bus-address="unix:path=$root/no-bus" \
+	--fallback-command="$root/record.sh" --bind-helper="$root/bind.sh" \
+	2>"$root/shutdown.log" >/dev/null &
+pids+=($!)
+host stop-vm --message "Maintenance window"
+for _ in $(seq 100); do [[ -s $root/poweroff.log ]] && break; sleep 0.05; done
+printf 'guest# (hv_shutdown_daemon log)\n'
+sed -e 's/^hv_shutdown_daemon: //' "$root/shutdown.log" | indent
+printf 'guest# (what systemctl would have been asked)\n'
+indent <"$root/poweroff.log"
 
 step "done"
 host status

@@ -22,6 +22,8 @@
 #include "hvsim-fcopy.h"
 #include "hvsim-internal.h"
 #include "hvsim-kvp-ip.h"
+#include "hvsim-shutdown.h"
+#include "hvsim-vss.h"
 
 #ifndef HVIS_VERSION
 #define HVIS_VERSION "unknown"
@@ -44,11 +46,15 @@ static const char *const main_help =
 	"  status    show each simulated device's state and counters\n"
 	"  kvp       act as the host on the KVP (data exchange) service\n"
 	"  copy-file copy a file into the guest (Copy-VMFile)\n"
+	"  backup    a live backup: FREEZE, hold, THAW (VSS)\n"
+	"  vss       other VSS host requests (hot-backup)\n"
+	"  stop-vm   ask the guest to power off, restart or hibernate\n"
 	"  help      show help for a command\n"
 	"\n"
 	"Synopsis:\n"
 	"  hvsim serve --root DIR [--kvp] [--vss] [--fcopy] [--fcopy-uio]\n"
-	"              [--timeout MS] [--nego-wait MS] [--ready-fd N]\n"
+	"              [--shutdown] [--timeout MS] [--nego-wait MS]\n"
+	"              [--ready-fd N]\n"
 	"  hvsim --root DIR status\n"
 	"  hvsim --root DIR kvp add|modify KEY VALUE [--pool POOL]\n"
 	"              [--type sz|u32|u64]\n"
@@ -59,6 +65,10 @@ static const char *const main_help =
 	"              [--gateway LIST] [--dns LIST]\n"
 	"  hvsim --root DIR copy-file SRC DEST [--force] [--create-full-path]\n"
 	"              [--transport uio|chardev]\n"
+	"  hvsim --root DIR backup [--hold S]\n"
+	"  hvsim --root DIR vss hot-backup\n"
+	"  hvsim --root DIR stop-vm [--restart|--hibernate] [--force]\n"
+	"              [--message TEXT]\n"
 	"  hvsim help [COMMAND]\n"
 	"\n"
 	"Options:\n"
@@ -73,9 +83,11 @@ static const char *const main_help =
 
 static const char *const serve_help =
 	"Usage: hvsim serve --root DIR [--kvp] [--vss] [--fcopy] [--fcopy-uio]\n"
-	"                   [--timeout MS] [--nego-wait MS] [--ready-fd N]\n"
-	"Create DIR/dev/vmbus/hv_kvp, hv_vss, hv_fcopy and the file copy UIO\n"
-	"channel (all four unless some are named) as simulated devices and\n"
+	"                   [--shutdown] [--timeout MS] [--nego-wait MS]\n"
+	"                   [--ready-fd N]\n"
+	"Create DIR/dev/vmbus/hv_kvp, hv_vss, hv_fcopy, the file copy UIO\n"
+	"channel and the shutdown UIO channel (all five unless some are\n"
+	"named) as simulated devices, the host attached to each, and\n"
 	"the control socket DIR/hvsim.sock, then serve until SIGTERM or\n"
 	"SIGINT, removing the sockets on the way out. Prints \"ready\" once\n"
 	"listening.\n"
@@ -91,6 +103,10 @@ static const char *const serve_help =
 	"                       eb765408-105f-49b6-b4aa-c123b64d17d4 (class\n"
 	"                       34d14be3-dee4-41c8-9ae7-6b174977c192, rings\n"
 	"                       of 0x5000 bytes; the sys/ tree stays)\n"
+	"      --shutdown       simulate the shutdown channel bound to\n"
+	"                       uio_hv_generic: DIR/dev/uio1 and DIR/sys/\n"
+	"                       bus/vmbus/devices/" HVSIM_SHUTDOWN_INSTANCE "\n"
+	"                       (class " HV_GUID_SHUTDOWN ")\n"
 	"  -t, --timeout=MS     the kernel's daemon reply timeout (30000)\n"
 	"      --nego-wait=MS   how long a host request waits for a daemon\n"
 	"                       to register (55000)\n"
@@ -196,6 +212,56 @@ static const char *const copy_file_help =
 	"0 when copied, 1 when the guest refused or failed (or none is\n"
 	"there), 2 bad usage or an unreadable SRC, 3 simulator failure.\n";
 
+static const char *const backup_help =
+	"Usage: hvsim --root DIR backup [--hold S]\n"
+	"A live backup (a production checkpoint) as the host's VSS runs it:\n"
+	"FREEZE; if the guest froze, S seconds in which the host would take\n"
+	"its snapshot; THAW (also after a failed FREEZE, as the host aborts\n"
+	"the snapshot set). Waits for a VSS daemon to register first, as\n"
+	"long as serve --nego-wait.\n"
+	"\n"
+	"  -H, --hold=S  the snapshot's time, seconds with up to three\n"
+	"                decimals, 0..3600 (default 1)\n"
+	"  -h, --help    show this help\n"
+	"\n"
+	"Output: \"freeze: status: 0xXXXXXXXX NAME (PATH)\", the same for\n"
+	"thaw, and \"frozen: S s\" from the FREEZE's reply to the THAW's.\n"
+	"PATH says who answered: daemon, kernel, no-daemon (HV_E_FAIL from\n"
+	"the kernel: no daemon registered), timeout or reset. Exit status 0\n"
+	"when both got HV_S_OK, 1 otherwise, 3 simulator failure.\n";
+
+static const char *const vss_help =
+	"Usage: hvsim --root DIR vss hot-backup\n"
+	"Other requests of the host's VSS integration service.\n"
+	"\n"
+	"  hot-backup   HOT_BACKUP: can the guest take part in a live\n"
+	"               backup? Prints the status and the flags the guest\n"
+	"               returned.\n"
+	"  -h, --help   show this help\n"
+	"\n"
+	"Exit status 0 for HV_S_OK, 1 otherwise, 3 simulator failure.\n";
+
+static const char *const stop_vm_help =
+	"Usage: hvsim --root DIR stop-vm [--restart|--hibernate] [--force]\n"
+	"                                [--message TEXT]\n"
+	"Stop-VM (or Restart-VM, or a hibernate request) through the shutdown\n"
+	"integration service: a planned SHUTDOWN request, 30 s for the guest,\n"
+	"after waiting (as long as serve --nego-wait) for a guest to open the\n"
+	"channel. Prints the status the host got; the guest answers before\n"
+	"it acts.\n"
+	"\n"
+	"  -R, --restart       restart instead of powering off\n"
+	"  -H, --hibernate     hibernate instead of powering off\n"
+	"  -f, --force         forced (Stop-VM -Force): applications may not\n"
+	"                      block it\n"
+	"  -m, --message=TEXT  the message the guest shows its users (UTF-8,\n"
+	"                      sent as UTF-16, at most 1023 units)\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"Output: \"status: 0xXXXXXXXX NAME\". Exit status 0 for HV_S_OK, 1\n"
+	"for any other status or no answer in time, 2 bad usage (also a\n"
+	"message too long), 3 simulator failure.\n";
+
 static int usage_error(const char *fmt, ...) HV_PRINTF(1, 2);
 static int usage_error(const char *fmt, ...)
 {
@@ -236,6 +302,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "vss", no_argument, NULL, 's' },
 		{ "fcopy", no_argument, NULL, 'f' },
 		{ "fcopy-uio", no_argument, NULL, 'u' },
+		{ "shutdown", no_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "nego-wait", required_argument, NULL, 'n' },
 		{ "ready-fd", required_argument, NULL, 'R' },
@@ -249,6 +316,7 @@ static int cmd_serve(int argc, char **argv)
 	};
 	struct hvsim_server *srv = NULL;
 	unsigned long v;
+	bool shutdown = false;
 	int ready_fd = -1, c, r, sfd;
 	sigset_t mask;
 
@@ -269,6 +337,9 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'u':
 			cfg.fcopy_uio = true;
+			break;
+		case 'S':
+			shutdown = true;
 			break;
 		case 't':
 		case 'n':
@@ -301,8 +372,8 @@ static int cmd_serve(int argc, char **argv)
 				   argv[optind]);
 	if (!cfg.root)
 		return usage_error("serve: --root is required");
-	if (!cfg.kvp && !cfg.vss && !cfg.fcopy && !cfg.fcopy_uio)
-		cfg.kvp = cfg.vss = cfg.fcopy = cfg.fcopy_uio = true;
+	if (!cfg.kvp && !cfg.vss && !cfg.fcopy && !cfg.fcopy_uio && !shutdown)
+		cfg.kvp = cfg.vss = cfg.fcopy = cfg.fcopy_uio = shutdown = true;
 
 	/* Signals arrive on a signalfd, polled by the server's loop. */
 	sigemptyset(&mask);
@@ -318,6 +389,11 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	r = hvsim_server_new(&cfg, &srv);
+	if (r >= 0 && shutdown) {
+		r = hvsim_server_add_shutdown(srv, cfg.root);
+		if (r < 0)
+			srv = hvsim_server_free(srv);
+	}
 	if (r < 0) {
 		fprintf(stderr, "hvsim: serve: cannot set up under %s: %s\n",
 			cfg.root, strerror(-r));
@@ -1070,6 +1146,293 @@ static int cmd_copy_file(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------- */
+/* backup, vss, stop-vm                                                    */
+
+static int parse_path(const char *s, enum hvsim_vss_path *ret)
+{
+	int i;
+
+	for (i = 0; i < HVSIM_VSS_PATH_MAX; i++)
+		if (strcmp(s, hvsim_vss_path_name((enum hvsim_vss_path)i)) ==
+		    0) {
+			*ret = (enum hvsim_vss_path)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int parse_hex32(const char *s, uint32_t *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (strncmp(s, "0x", 2) != 0 || strlen(s) != 10)
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s + 2, &end, 16);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int parse_result(const char *s, int *ret)
+{
+	long v;
+	char *end;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v > 0 || v < -4095)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+/* An error the server reports instead of any host status. */
+static int request_failed(const struct call *c, const char *what)
+{
+	fprintf(stderr, "hvsim: %s: %s\n", what, call_msg(c));
+	return c->result == -EINVAL || c->result == -E2BIG ? EXIT_USAGE :
+							     EXIT_SIM;
+}
+
+/* "freeze: status: ... (path)"; a simulator error instead if result < 0. */
+static void put_step(const char *step, int result, uint32_t status,
+		     enum hvsim_vss_path path)
+{
+	char note[64];
+
+	if (result < 0 && path == HVSIM_VSS_PATH_NONE) {
+		printf("%s: no reply (%s)\n", step, strerror(-result));
+		fflush(stdout);
+		return;
+	}
+	(void)hvsim_fmt(note, sizeof(note), " (%s)", hvsim_vss_path_name(path));
+	printf("%s: ", step);
+	put_status(status, note);
+}
+
+/* Seconds with up to three decimals, at most max_s, as ms. */
+static int parse_seconds_ms(const char *s, unsigned long max_s,
+			    unsigned long *ms)
+{
+	unsigned long whole = 0, frac = 0;
+	size_t i = 0, d;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		whole = whole * 10 + (unsigned long)(s[i] - '0');
+		if (whole > max_s)
+			return -ERANGE;
+	}
+	if (s[i] == '.') {
+		i++;
+		for (d = 0; d < 3 && s[i] >= '0' && s[i] <= '9'; d++, i++)
+			frac = frac * 10 + (unsigned long)(s[i] - '0');
+		if (d == 0)
+			return -EINVAL;
+		for (; d < 3; d++)
+			frac *= 10;
+	}
+	if (s[i])
+		return -EINVAL;
+	if (whole * 1000 + frac > max_s * 1000)
+		return -ERANGE;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char what[] = "backup";
+	static struct call c;
+	enum hvsim_vss_path fpath, tpath;
+	const char *req[2];
+	char hold[16];
+	unsigned long ms = 1000;
+	uint64_t frozen;
+	uint32_t tst;
+	int ch, r, fres, tres;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "r:H:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			arg_root = optarg;
+			break;
+		case 'H':
+			if (parse_seconds_ms(optarg, 3600, &ms) < 0)
+				return usage_error("backup: --hold: not 0..3600"
+						   " seconds: %s",
+						   optarg);
+			break;
+		case 'h':
+			fputs(backup_help, stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("backup: unexpected argument '%s'",
+				   argv[optind]);
+	(void)hvsim_fmt(hold, sizeof(hold), "%lu", ms);
+	req[0] = "vss-backup";
+	req[1] = hold;
+	r = call(&c, what, req, ARRAY_SIZE(req));
+	if (r)
+		return r;
+	if (c.result < 0)
+		return request_failed(&c, what);
+	if (c.nf != 8 || parse_result(c.f[2], &fres) < 0 ||
+	    parse_path(c.f[3], &fpath) < 0 || parse_result(c.f[4], &tres) < 0 ||
+	    parse_hex32(c.f[5], &tst) < 0 || parse_path(c.f[6], &tpath) < 0 ||
+	    parse_u64_field(c.f[7], &frozen) < 0) {
+		fprintf(stderr, "hvsim: %s: malformed reply from the server\n",
+			what);
+		return EXIT_SIM;
+	}
+	put_step("freeze", fres, c.status, fpath);
+	if (fres == 0 && c.status == HV_S_OK)
+		printf("frozen: %" PRIu64 ".%03" PRIu64 " s\n",
+		       frozen / 1000000, frozen / 1000 % 1000);
+	put_step("thaw", tres, tst, tpath);
+	if (fres == 0 && tres == 0 && c.status == HV_S_OK && tst == HV_S_OK)
+		return 0;
+	if ((fres < 0 && fpath == HVSIM_VSS_PATH_NONE) ||
+	    (tres < 0 && tpath == HVSIM_VSS_PATH_NONE))
+		return EXIT_SIM;
+	fprintf(stderr, "hvsim: %s: the backup failed", what);
+	if (fpath == HVSIM_VSS_PATH_NO_DAEMON)
+		fputs(" (no VSS daemon registered)", stderr);
+	fputc('\n', stderr);
+	return EXIT_STATUS;
+}
+
+static int cmd_vss(int argc, char **argv)
+{
+	static const char what[] = "vss hot-backup";
+	static const char *const req[] = { "vss-hot-backup" };
+	static struct call c;
+	enum hvsim_vss_path path;
+	uint32_t flags;
+	char note[64];
+	int i;
+
+	if (argc < 2)
+		return usage_error("vss: missing subcommand (hot-backup)");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			fputs(vss_help, stdout);
+			return 0;
+		}
+	}
+	if (strcmp(argv[1], "hot-backup") != 0)
+		return usage_error("vss: unknown subcommand '%s'", argv[1]);
+	if (argc > 2)
+		return usage_error("vss hot-backup: unexpected argument '%s'",
+				   argv[2]);
+	i = call(&c, what, req, ARRAY_SIZE(req));
+	if (i)
+		return i;
+	if (c.result < 0)
+		return request_failed(&c, what);
+	if (c.nf != 4 || parse_hex32(c.f[2], &flags) < 0 ||
+	    parse_path(c.f[3], &path) < 0) {
+		fprintf(stderr, "hvsim: %s: malformed reply from the server\n",
+			what);
+		return EXIT_SIM;
+	}
+	(void)hvsim_fmt(note, sizeof(note), " (%s, flags 0x%08" PRIx32 ")",
+			hvsim_vss_path_name(path), flags);
+	put_status(c.status, note);
+	if (c.status == HV_S_OK)
+		return 0;
+	fprintf(stderr, "hvsim: %s: the host got status 0x%08" PRIx32 "\n",
+		what, c.status);
+	return EXIT_STATUS;
+}
+
+static int cmd_stop_vm(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "restart", no_argument, NULL, 'R' },
+		{ "hibernate", no_argument, NULL, 'H' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char what[] = "stop-vm";
+	static struct call c;
+	const char *kind = "poweroff", *msg = "", *req[4];
+	bool force = false;
+	int ch, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "r:RHfm:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			arg_root = optarg;
+			break;
+		case 'R':
+		case 'H':
+			if (strcmp(kind, "poweroff") != 0)
+				return usage_error("stop-vm: --restart or"
+						   " --hibernate, not both");
+			kind = ch == 'R' ? "restart" : "hibernate";
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'm':
+			msg = optarg;
+			break;
+		case 'h':
+			fputs(stop_vm_help, stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("stop-vm: unexpected argument '%s'",
+				   argv[optind]);
+	req[0] = "shutdown-stop";
+	req[1] = kind;
+	req[2] = force ? "1" : "0";
+	req[3] = msg;
+	r = call(&c, what, req, ARRAY_SIZE(req));
+	if (r)
+		return r;
+	if (c.result == -ETIMEDOUT) {
+		fprintf(stderr,
+			"hvsim: %s: the guest did not answer in time (is a"
+			" shutdown daemon on the channel?)\n",
+			what);
+		return EXIT_STATUS;
+	}
+	if (c.result < 0)
+		return request_failed(&c, what);
+	put_status(c.status, NULL);
+	if (c.status == HV_S_OK)
+		return 0;
+	fprintf(stderr, "hvsim: %s: the host got status 0x%08" PRIx32 "\n",
+		what, c.status);
+	return EXIT_STATUS;
+}
+
+/* ---------------------------------------------------------------------- */
 
 static int cmd_help(int argc, char **argv)
 {
@@ -1092,6 +1455,12 @@ static int cmd_help(int argc, char **argv)
 		fputs(kvp_help, stdout);
 	else if (strcmp(cmd, "copy-file") == 0)
 		fputs(copy_file_help, stdout);
+	else if (strcmp(cmd, "backup") == 0)
+		fputs(backup_help, stdout);
+	else if (strcmp(cmd, "vss") == 0)
+		fputs(vss_help, stdout);
+	else if (strcmp(cmd, "stop-vm") == 0)
+		fputs(stop_vm_help, stdout);
 	else if (strcmp(cmd, "help") == 0)
 		fputs("Usage: hvsim help [COMMAND]\n"
 		      "       hvsim help kvp ip\n",
@@ -1140,6 +1509,12 @@ int main(int argc, char **argv)
 		return cmd_kvp(argc, argv);
 	if (strcmp(cmd, "copy-file") == 0)
 		return cmd_copy_file(argc, argv);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(argc, argv);
+	if (strcmp(cmd, "vss") == 0)
+		return cmd_vss(argc, argv);
+	if (strcmp(cmd, "stop-vm") == 0)
+		return cmd_stop_vm(argc, argv);
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc, argv);
 	return usage_error("unknown command '%s'", cmd);

@@ -16,6 +16,9 @@
  *            kvp-ip-get MAC
  *            kvp-ip-set ADAPTER FAMILY DHCP IP SUBNET GATEWAY DNS
  *            fcopy-copy TRANSPORT FLAGS SRC DEST
+ *            vss-backup HOLD_MS
+ *            vss-hot-backup
+ *            shutdown-stop KIND FORCE MESSAGE
  *   reply    RESULT STATUS [FIELD...]
  *
  * RESULT is 0 or a negative errno in decimal, STATUS the host status as
@@ -23,8 +26,8 @@
  * with a sign, leading zero or out of range) gets RESULT -22 and a
  * message field.
  *
- * The kvp-ip-* fields are those of hvsim-kvp-ip.h; fcopy-copy is
- * described in hvsim.h.
+ * The kvp-ip-* fields are those of hvsim-kvp-ip.h; fcopy-copy, vss-* and
+ * shutdown-stop are described in hvsim.h.
  *
  * One thread and one loop: poll() over the stop fd, the control listener
  * and the clients, with a short tick in which every device runs one
@@ -42,11 +45,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hvsim-fcopy.h"
 #include "hvsim-internal.h"
 #include "hvsim-kvp-ip.h"
+#include "hvsim-shutdown.h"
+#include "hvsim-vss.h"
 
 #define SERVE_TICK_MS 5
 #define CLIENTS_MAX 16
@@ -54,6 +60,10 @@
 #define CLIENT_IDLE_MS 10000
 /* The only UIO channel the server simulates: <root>/dev/uio0. */
 #define FCOPY_UIO_INDEX 0
+/* The shutdown channel's UIO device: <root>/dev/uio1. */
+#define SHUTDOWN_UIO_INDEX 1
+/* What a planned Stop-VM tells the guest it has, in seconds. */
+#define STOP_VM_TIMEOUT_S 30u
 
 enum { DEV_KVP, DEV_VSS, DEV_FCOPY, DEV_MAX };
 
@@ -81,6 +91,9 @@ struct hvsim_server {
 	struct hvsim_uio *fcopy_uio;
 	/* Copy-VMFile hosts: over fcopy_uio, and over cd[DEV_FCOPY]. */
 	struct hvsim_fcopy *fc_uio, *fc_cdev;
+	struct hvsim_vss *vss;
+	struct hvsim_uio *sd_uio;
+	struct hvsim_shutdown *sd;
 	struct hvsim_kvp_ip ip;
 	struct client clients[CLIENTS_MAX];
 	uint8_t req[HVSIM_CTL_MSG_MAX + 1];
@@ -191,6 +204,9 @@ struct hvsim_server *hvsim_server_free(struct hvsim_server *s)
 	hvsim_fcopy_free(s->fc_uio);
 	hvsim_fcopy_free(s->fc_cdev);
 	hvsim_uio_free(s->fcopy_uio);
+	hvsim_vss_free(s->vss);
+	hvsim_shutdown_free(s->sd);
+	hvsim_uio_free(s->sd_uio);
 	for (i = 0; i < DEV_MAX; i++)
 		hvsim_cdev_free(s->cd[i]);
 	free(s);
@@ -270,6 +286,11 @@ int hvsim_server_new(const struct hvsim_server_config *cfg,
 			goto fail;
 		hvsim_kvp_set_nego_wait(s->kvp, s->nego_wait_ms);
 	}
+	if (s->cd[DEV_VSS]) {
+		r = hvsim_vss_new(s->cd[DEV_VSS], &s->vss);
+		if (r < 0)
+			goto fail;
+	}
 	if (s->cd[DEV_FCOPY]) {
 		r = hvsim_fcopy_new_cdev(s->cd[DEV_FCOPY], &s->fc_cdev);
 		if (r < 0)
@@ -301,6 +322,29 @@ fail:
 const char *hvsim_server_socket_path(const struct hvsim_server *s)
 {
 	return s->sock_path;
+}
+
+int hvsim_server_add_shutdown(struct hvsim_server *s, const char *root)
+{
+	int r;
+
+	if (!s || !root || !root[0])
+		return -EINVAL;
+	if (s->sd_uio)
+		return -EEXIST;
+	r = hvsim_uio_new(root, HV_GUID_SHUTDOWN, HVSIM_SHUTDOWN_INSTANCE,
+			  SHUTDOWN_UIO_INDEX, HVSIM_SHUTDOWN_RING_SIZE,
+			  &s->sd_uio);
+	if (r < 0)
+		return r;
+	r = hvsim_shutdown_new(s->sd_uio, &s->sd);
+	if (r < 0) {
+		s->sd_uio = hvsim_uio_free(s->sd_uio);
+		return r;
+	}
+	/* The host's patience, the same as the kernel's here. */
+	hvsim_shutdown_set_timeout(s->sd, s->reply_timeout_ms);
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -486,6 +530,30 @@ static int do_status(struct hvsim_server *s, int fd)
 		text_add(s, &off, "\n");
 		fcopy_host_status(s, &off, "fcopy-uio-host", s->fc_uio);
 	}
+	if (s->vss) {
+		const struct hvsim_vss_stats *vs = hvsim_vss_stats(s->vss);
+
+		text_add(s, &off,
+			 "vss-host requests=%u negotiations=%u forwarded=%u"
+			 " daemon-replies=%u kernel-answers=%u"
+			 " kernel-failures=%u dropped=%u\n",
+			 vs->requests, vs->negotiations, vs->forwarded,
+			 vs->daemon_replies, vs->kernel_answers,
+			 vs->kernel_failures, vs->dropped);
+	}
+	if (s->sd_uio) {
+		const struct hvsim_shutdown_stats *ss =
+			hvsim_shutdown_stats(s->sd);
+
+		text_add(s, &off,
+			 "shutdown-uio path=%s instance=%s open=%s"
+			 " requests=%u replies=%u negotiations=%u"
+			 " trans-id-mismatches=%u\n",
+			 hvsim_uio_dev_path(s->sd_uio), HVSIM_SHUTDOWN_INSTANCE,
+			 hvsim_uio_is_open(s->sd_uio) ? "yes" : "no",
+			 ss->requests, ss->replies, ss->negotiations,
+			 ss->trans_id_mismatches);
+	}
 	return reply(s, fd, 0, 0, &text, 1);
 }
 
@@ -643,6 +711,11 @@ static int run_devices(struct hvsim_server *s)
 		if (r < 0)
 			return r;
 	}
+	if (s->sd_uio) {
+		r = hvsim_uio_run(s->sd_uio, 0);
+		if (r < 0)
+			return r;
+	}
 	return s->fcopy_uio ? hvsim_uio_run(s->fcopy_uio, 0) : 0;
 }
 
@@ -758,6 +831,160 @@ static int handle_fcopy(struct hvsim_server *s, int fd, const char **f, int n)
 	return do_fcopy_copy(s, fd, f[1], f[2], f[3], f[4]);
 }
 
+/*
+ * Serve every device for up to the registration wait, or until there()
+ * says the guest is on the device a request needs. A host request then
+ * goes out either way and fails as the host's would.
+ */
+static void wait_for_guest(struct hvsim_server *s,
+			   bool (*there)(const struct hvsim_server *))
+{
+	int64_t deadline = hvsim_deadline(s->nego_wait_ms);
+
+	while (!there(s)) {
+		int left = hvsim_remaining(deadline);
+
+		if (left == 0)
+			return;
+		if (left < 0 || left > SERVE_TICK_MS)
+			left = SERVE_TICK_MS;
+		/* run_devices() does not block: take the tick here. */
+		(void)poll(NULL, 0, left);
+		if (run_devices(s) < 0)
+			return;
+	}
+}
+
+static bool vss_daemon_there(const struct hvsim_server *s)
+{
+	return hvsim_cdev_is_open(s->cd[DEV_VSS]) &&
+	       hvsim_cdev_state(s->cd[DEV_VSS]) >= HVSIM_CDEV_READY;
+}
+
+static bool shutdown_guest_there(const struct hvsim_server *s)
+{
+	return hvsim_uio_is_open(s->sd_uio);
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int do_vss_backup(struct hvsim_server *s, int fd, const char *hold)
+{
+	struct hvsim_vss_backup b = { 0 };
+	char fres[16], tres[16], tst[16], frozen[24];
+	const char *out[6];
+	uint64_t ms, t0, total;
+	int r;
+
+	if (parse_u64(hold, INT32_MAX, &ms) < 0)
+		return reply_error(s, fd, -EINVAL,
+				   "HOLD_MS must be 0..2147483647");
+	wait_for_guest(s, vss_daemon_there);
+	t0 = now_usec();
+	r = hvsim_vss_backup(s->vss, (int)ms, &b);
+	total = now_usec() - t0;
+	if (r < 0)
+		return reply(s, fd, r, 0, NULL, 0);
+	(void)hvsim_fmt(fres, sizeof(fres), "%d", b.freeze_result);
+	(void)hvsim_fmt(tres, sizeof(tres), "%d", b.thaw_result);
+	(void)hvsim_fmt(tst, sizeof(tst), "0x%08" PRIx32, b.thaw_status);
+	/* From the FREEZE's reply to the THAW's, as the host saw it. */
+	(void)hvsim_fmt(frozen, sizeof(frozen), "%" PRIu64,
+			total > b.freeze_usec ? total - b.freeze_usec : 0);
+	out[0] = fres;
+	out[1] = hvsim_vss_path_name(b.freeze_path);
+	out[2] = tres;
+	out[3] = tst;
+	out[4] = hvsim_vss_path_name(b.thaw_path);
+	out[5] = frozen;
+	return reply(s, fd, 0, b.freeze_status, out, ARRAY_SIZE(out));
+}
+
+static int do_vss_hot_backup(struct hvsim_server *s, int fd)
+{
+	char flags[16];
+	const char *out[2] = { flags, NULL };
+	uint32_t st = 0, fl = 0;
+	int r;
+
+	wait_for_guest(s, vss_daemon_there);
+	r = hvsim_vss_hot_backup(s->vss, &st, &fl);
+	if (r < 0)
+		return reply(s, fd, r, 0, NULL, 0);
+	(void)hvsim_fmt(flags, sizeof(flags), "0x%08" PRIx32, fl);
+	out[1] = hvsim_vss_path_name(hvsim_vss_last_path(s->vss));
+	return reply(s, fd, 0, st, out, ARRAY_SIZE(out));
+}
+
+static int handle_vss(struct hvsim_server *s, int fd, const char **f, int n)
+{
+	if (!s->vss)
+		return reply_error(s, fd, -ENODEV,
+				   "the VSS device is not simulated"
+				   " (serve --vss)");
+	if (strcmp(f[0], "vss-backup") == 0) {
+		if (n != 2)
+			return reply_error(s, fd, -EINVAL, "expected HOLD_MS");
+		return do_vss_backup(s, fd, f[1]);
+	}
+	if (strcmp(f[0], "vss-hot-backup") == 0) {
+		if (n != 1)
+			return reply_error(s, fd, -EINVAL,
+					   "vss-hot-backup takes no arguments");
+		return do_vss_hot_backup(s, fd);
+	}
+	return reply_error(s, fd, -EINVAL, "unknown request");
+}
+
+static int do_shutdown_stop(struct hvsim_server *s, int fd, const char **f,
+			    int n)
+{
+	static const char *const kinds[HVSIM_STOP_KIND_MAX] = {
+		[HVSIM_STOP_POWEROFF] = "poweroff",
+		[HVSIM_STOP_RESTART] = "restart",
+		[HVSIM_STOP_HIBERNATE] = "hibernate",
+	};
+	uint32_t st = 0;
+	uint64_t force;
+	size_t k;
+	int r;
+
+	if (strcmp(f[0], "shutdown-stop") != 0)
+		return reply_error(s, fd, -EINVAL, "unknown request");
+	if (!s->sd)
+		return reply_error(s, fd, -ENODEV,
+				   "the shutdown channel is not simulated"
+				   " (serve --shutdown)");
+	if (n != 4)
+		return reply_error(s, fd, -EINVAL,
+				   "expected KIND FORCE MESSAGE");
+	for (k = 0; k < ARRAY_SIZE(kinds); k++)
+		if (strcmp(f[1], kinds[k]) == 0)
+			break;
+	if (k == ARRAY_SIZE(kinds))
+		return reply_error(s, fd, -EINVAL,
+				   "KIND must be poweroff, restart or"
+				   " hibernate");
+	if (parse_u64(f[2], 1, &force) < 0)
+		return reply_error(s, fd, -EINVAL, "FORCE must be 0 or 1");
+	wait_for_guest(s, shutdown_guest_there);
+	r = hvsim_stop_vm(s->sd, (enum hvsim_stop_kind)k, force != 0,
+			  f[3][0] ? f[3] : NULL, STOP_VM_TIMEOUT_S, &st);
+	if (r == -E2BIG)
+		return reply_error(s, fd, r,
+				   "the message does not fit the host's 1023"
+				   " UTF-16 units");
+	if (r == -EINVAL)
+		return reply_error(s, fd, r, "the message is not UTF-8");
+	return reply(s, fd, r, r < 0 ? 0 : st, NULL, 0);
+}
+
 static int handle(struct hvsim_server *s, int fd, size_t len)
 {
 	const char *f[HVSIM_CTL_FIELDS_MAX];
@@ -777,6 +1004,10 @@ static int handle(struct hvsim_server *s, int fd, size_t len)
 	}
 	if (strncmp(cmd, "fcopy-", 6) == 0)
 		return handle_fcopy(s, fd, f, n);
+	if (strncmp(cmd, "vss-", 4) == 0)
+		return handle_vss(s, fd, f, n);
+	if (strncmp(cmd, "shutdown-", 9) == 0)
+		return do_shutdown_stop(s, fd, f, n);
 	if (strncmp(cmd, "kvp-", 4) != 0)
 		return reply_error(s, fd, -EINVAL, "unknown request");
 	if (!s->kvp)

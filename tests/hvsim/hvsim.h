@@ -629,4 +629,32 @@ const char *hvsim_server_socket_path(const struct hvsim_server *s);
  *     (ENOTCONN: no guest), -110 and -104 come with STATUS HV_E_FAIL.
  */
 
+/*
+ * VSS and shutdown requests (hvsim-server.c). Each waits, like a KVP
+ * request, up to the registration wait for the guest (a registered VSS
+ * daemon; the shutdown channel open), then goes out either way.
+ *
+ *   vss-backup HOLD_MS
+ *     hvsim_vss_backup(): FREEZE, HOLD_MS of snapshot, THAW. Reply RESULT
+ *     FREEZE_STATUS FREEZE_RESULT FREEZE_PATH THAW_RESULT THAW_STATUS
+ *     THAW_PATH FROZEN_USEC: the -errno and hvsim_vss_path_name() of each
+ *     step, and the time from the FREEZE's reply to the THAW's.
+ *   vss-hot-backup
+ *     HOT_BACKUP. Reply RESULT STATUS FLAGS PATH (FLAGS the reply's
+ *     vss_cf.flags as 0x%08x).
+ *   shutdown-stop KIND FORCE MESSAGE
+ *     hvsim_stop_vm(): KIND poweroff, restart or hibernate, FORCE 0 or 1,
+ *     MESSAGE UTF-8 ("" for none), 30 s for the guest. Reply RESULT
+ *     STATUS; RESULT -110 when the guest did not answer.
+ * Without the device: RESULT -19 (ENODEV) and a message.
+ */
+
+/*
+ * Also simulate the shutdown channel bound to uio_hv_generic (class
+ * HV_GUID_SHUTDOWN, instance HVSIM_SHUTDOWN_INSTANCE, <root>/dev/uio1)
+ * with the host attached; root as given to hvsim_server_new(). -EEXIST
+ * if already added.
+ */
+int hvsim_server_add_shutdown(struct hvsim_server *s, const char *root);
+
 #endif
