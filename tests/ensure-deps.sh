@@ -18,8 +18,9 @@ build_deps=(
 test_pkgs=(build-essential pkg-config clang libnl-3-dev libnl-route-3-dev
 	libsystemd-dev libcmocka-dev mandoc iproute2 dbus-daemon e2fsprogs
 	xfsprogs btrfs-progs squashfs-tools util-linux kmod python3 cloud-init
-	hyperv-daemons network-manager netplan.io ifupdown)
-fedora_pkgs="gcc make pkgconf clang libnl3-devel systemd-devel libcmocka-devel mandoc iproute dbus-daemon e2fsprogs xfsprogs btrfs-progs squashfs-tools util-linux python3 cloud-init hyperv-daemons NetworkManager netplan"
+	hyperv-daemons network-manager netplan.io ifupdown
+	debootstrap systemd-container lintian debhelper dpkg-dev fakeroot valgrind)
+fedora_pkgs="gcc make pkgconf clang libnl3-devel systemd-devel libcmocka-devel mandoc iproute dbus-daemon e2fsprogs xfsprogs btrfs-progs squashfs-tools util-linux python3 cloud-init hyperv-daemons NetworkManager netplan valgrind"
 
 apt_install() {
 	local guard=/usr/sbin/policy-rc.d rc
