@@ -63,7 +63,7 @@ static const struct {
 };
 
 struct bench {
-	const char *ours, *ref, *shim, *sink, *json, *label;
+	const char *ours, *ref, *shim, *sink, *json, *label, *only;
 	bool have_ref, keep;
 	unsigned int rounds;
 	uint64_t size;
@@ -71,9 +71,26 @@ struct bench {
 	char affinity[128];
 	int ncpus;
 	double mbps[C_MAX][MAX_ROUNDS];
+	/* CPU time per 6144-byte chunk, in microseconds: what load cannot skew. */
+	double guest_us[C_MAX][MAX_ROUNDS], host_us[C_MAX][MAX_ROUNDS];
 	unsigned int nruns[C_MAX];
 	unsigned int failures;
 };
+
+/* Is configuration c in the comma-separated --only list (or no list)? */
+static bool selected(const struct bench *b, enum cfg c)
+{
+	size_t n = strlen(cfgs[c].key);
+
+	for (const char *p = b->only; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, cfgs[c].key, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return !b->only;
+}
 
 static uint8_t chunk[CHUNK], readback[CHUNK];
 
@@ -192,13 +209,42 @@ static pid_t spawn(const struct bench *b, enum cfg c, const char *root,
 	}
 }
 
-/* START, WRITEs in order, COMPLETE: the host's view of one copy. */
-static int copy(struct bench *b, struct hvsim_fcopy *f, double *mbps)
+/* Nanoseconds process pid has run on a CPU (its main thread), or 0. */
+static uint64_t proc_cpu_ns(pid_t pid)
 {
-	uint64_t t0, t1, off;
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* START, WRITEs in order, COMPLETE: the host's view of one copy. */
+static int copy(struct bench *b, struct hvsim_fcopy *f, pid_t guest,
+		double *mbps, double *guest_us, double *host_us)
+{
+	uint64_t t0, t1, off, g0, h0;
+	const double chunks = (double)((b->size + CHUNK - 1) / CHUNK);
 	uint32_t st = 0;
 	int r;
 
+	g0 = proc_cpu_ns(guest);
+	h0 = thread_cpu_ns();
 	t0 = bench_now_ns();
 	r = hvsim_fcopy_start(f, b->out, FILE_NAME, HVSIM_FCOPY_FORCE, b->size,
 			      &st);
@@ -217,6 +263,8 @@ static int copy(struct bench *b, struct hvsim_fcopy *f, double *mbps)
 		return r < 0 ? r : -EPROTO;
 	t1 = bench_now_ns();
 	*mbps = (double)b->size / 1e6 / ((double)(t1 - t0) / 1e9);
+	*guest_us = (double)(proc_cpu_ns(guest) - g0) / 1e3 / chunks;
+	*host_us = (double)(thread_cpu_ns() - h0) / 1e3 / chunks;
 	return 0;
 }
 
@@ -227,7 +275,7 @@ static int one_run(struct bench *b, enum cfg c, unsigned int round)
 	struct hvsim_cdev *cd = NULL;
 	struct hvsim_fcopy *f = NULL;
 	pid_t pid = -1;
-	double mbps = 0;
+	double mbps = 0, guest_us = 0, host_us = 0;
 	int r;
 
 	snprintf(root, sizeof(root), "%s/root", b->work);
@@ -266,7 +314,7 @@ static int one_run(struct bench *b, enum cfg c, unsigned int round)
 		hvsim_cdev_wait_ready(cd, START_TIMEOUT_MS);
 	if (r < 0)
 		goto out;
-	r = copy(b, f, &mbps);
+	r = copy(b, f, pid, &mbps, &guest_us, &host_us);
 	if (r < 0)
 		goto out;
 	if (!cfgs[c].ceiling && verify(b, dest) != 0) {
@@ -274,6 +322,8 @@ static int one_run(struct bench *b, enum cfg c, unsigned int round)
 		goto out;
 	}
 	b->mbps[c][round] = mbps;
+	b->guest_us[c][round] = guest_us;
+	b->host_us[c][round] = host_us;
 	b->nruns[c]++;
 out:
 	if (pid > 0)
@@ -289,15 +339,15 @@ out:
 	return r;
 }
 
-static double median_of(const struct bench *b, enum cfg c, double *lo,
+static double median_in(const struct bench *b, const double *runs, double *lo,
 			double *hi)
 {
 	double v[MAX_ROUNDS];
 	unsigned int i, n = 0;
 
 	for (i = 0; i < b->rounds; i++)
-		if (b->mbps[c][i] > 0)
-			v[n++] = b->mbps[c][i];
+		if (runs[i] > 0)
+			v[n++] = runs[i];
 	if (!n)
 		return 0;
 	qsort(v, n, sizeof(v[0]), bench_cmp_double);
@@ -343,6 +393,7 @@ static unsigned int targets(const struct bench *b, const double *med,
 }
 
 static int write_json(const struct bench *b, const double *med,
+		      const double *gus, const double *hus,
 		      const struct target *t, unsigned int nt)
 {
 	FILE *f = fopen(b->json, "we");
@@ -360,11 +411,15 @@ static int write_json(const struct bench *b, const double *med,
 		"COMPLETE reply\",\n \"configs\": {",
 		b->ncpus, (unsigned long long)b->size, CHUNK, b->rounds);
 	for (int c = 0, first = 1; c < C_MAX; c++) {
-		if (cfgs[c].ref && !b->have_ref)
+		if ((cfgs[c].ref && !b->have_ref) || !selected(b, (enum cfg)c))
 			continue;
 		fprintf(f, "%s\n  \"%s\": {\"median_mbps\": ", first ? "" : ",",
 			cfgs[c].key);
 		bench_json_num(f, med[c]);
+		fprintf(f, ", \"guest_cpu_us_per_chunk\": ");
+		bench_json_num(f, gus[c]);
+		fprintf(f, ", \"host_cpu_us_per_chunk\": ");
+		bench_json_num(f, hus[c]);
 		fprintf(f, ", \"runs_mbps\": [");
 		for (i = 0; i < b->rounds; i++) {
 			fprintf(f, "%s", i ? ", " : "");
@@ -393,8 +448,13 @@ static void report(const struct bench *b)
 	struct target t[8];
 	unsigned int nt, i;
 
-	for (int c = 0; c < C_MAX; c++)
-		med[c] = median_of(b, (enum cfg)c, &lo[c], &hi[c]);
+	double gus[C_MAX] = { 0 }, hus[C_MAX] = { 0 }, x, y;
+
+	for (int c = 0; c < C_MAX; c++) {
+		med[c] = median_in(b, b->mbps[c], &lo[c], &hi[c]);
+		gus[c] = median_in(b, b->guest_us[c], &x, &y);
+		hus[c] = median_in(b, b->host_us[c], &x, &y);
+	}
 	printf("\nFile copy, %s: %s (CPUs %s); %.0f MiB in %u-byte WRITEs "
 	       "into %s; MB/s, median of %u round(s)\n",
 	       b->label,
@@ -404,12 +464,15 @@ static void report(const struct bench *b)
 	       b->rounds);
 	printf("  timed from START to the reply to COMPLETE (ours fsyncs "
 	       "there unless --no-sync;\n  the reference never fsyncs)\n");
-	printf("  %-8s %-21s %9s %9s %9s %8s %8s\n", "path", "guest", "MB/s",
-	       "min", "max", "/ceiling", "/ref");
+	printf("  CPU us/chunk: time on a CPU per WRITE (guest: the daemon's "
+	       "process; host:\n  the simulator's thread), which other load "
+	       "on the machine cannot inflate\n");
+	printf("  %-8s %-21s %9s %9s %9s %8s %8s %7s %7s\n", "path", "guest",
+	       "MB/s", "min", "max", "/ceiling", "/ref", "guestus", "hostus");
 	for (int c = 0; c < C_MAX; c++) {
 		enum cfg ceil = cfgs[c].uio ? C_UIO_CEIL : C_CDEV_CEIL;
 
-		if (cfgs[c].ref && !b->have_ref)
+		if ((cfgs[c].ref && !b->have_ref) || !selected(b, (enum cfg)c))
 			continue;
 		printf("  %-8s %-21s", cfgs[c].transport, cfgs[c].who);
 		if (!med[c]) {
@@ -422,9 +485,10 @@ static void report(const struct bench *b)
 		else
 			printf(" %8s", "-");
 		if (!cfgs[c].uio && !cfgs[c].ref && med[C_CDEV_REF])
-			printf(" %7.2fx\n", med[c] / med[C_CDEV_REF]);
+			printf(" %7.2fx", med[c] / med[C_CDEV_REF]);
 		else
-			printf(" %8s\n", "-");
+			printf(" %8s", "-");
+		printf(" %7.2f %7.2f\n", gus[c], hus[c]);
 	}
 	nt = targets(b, med, t);
 	if (nt)
@@ -433,7 +497,7 @@ static void report(const struct bench *b)
 	for (i = 0; i < nt; i++)
 		printf("    %-40s %6.2f  >= %.2f %s\n", t[i].name, t[i].value,
 		       t[i].limit, t[i].pass ? "met" : "NOT MET");
-	if (b->json && write_json(b, med, t, nt) < 0)
+	if (b->json && write_json(b, med, gus, hus, t, nt) < 0)
 		fprintf(stderr, "fcopy-bench: %s: %s\n", b->json,
 			strerror(errno));
 }
@@ -448,6 +512,11 @@ static void usage(void)
 	       "the reference)\n"
 	       "  --size-mib=N     bytes per copy in MiB (default 1024)\n"
 	       "  --rounds=N       rounds (default 3)\n"
+	       "  --only=KEY,...   only these configurations (uio_ceiling, "
+	       "uio_ours,\n"
+	       "                   uio_ours_nosync, chardev_ceiling, "
+	       "chardev_ours,\n"
+	       "                   chardev_ours_nosync, chardev_reference)\n"
 	       "  --label=NAME     --json=FILE  --keep\n"
 	       "The copies go to $TMPDIR (a tmpfs, e.g. /dev/shm).\n");
 }
@@ -464,6 +533,7 @@ int main(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -516,6 +586,9 @@ int main(int argc, char **argv)
 		case 'k':
 			b->keep = true;
 			break;
+		case 'O':
+			b->only = optarg;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -559,7 +632,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < C_MAX; k++) {
 			enum cfg cf = (enum cfg)((k + round * 3) % C_MAX);
 
-			if (cfgs[cf].ref && !b->have_ref)
+			if ((cfgs[cf].ref && !b->have_ref) || !selected(b, cf))
 				continue;
 			if (one_run(b, cf, round) < 0) {
 				b->failures++;

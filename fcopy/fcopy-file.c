@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -305,6 +306,8 @@ void fcopy_file_abort(struct fcopy_copy *c)
 	const struct fcopy_file_opts *o = c->opts;
 	int record_err = c->record_err;
 
+	if (c->stage)
+		munmap(c->stage, FCOPY_STAGE_SIZE);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->tmp[0]) {
@@ -461,20 +464,9 @@ static void pace_writeback(struct fcopy_copy *c)
 	c->flushed = c->end;
 }
 
-int fcopy_file_write(struct fcopy_copy *c, uint64_t offset, const void *data,
-		     size_t len)
+static int write_at(struct fcopy_copy *c, uint64_t offset, const uint8_t *p,
+		    size_t len)
 {
-	const uint8_t *p = data;
-
-	if (!c->active)
-		return -EPROTO;
-	if (c->failed)
-		return -EIO;
-	if (offset > INT64_MAX || len > INT64_MAX - offset ||
-	    (c->size && offset + len > c->size)) {
-		c->failed = true;
-		return -EFBIG;
-	}
 	while (len > 0) {
 		ssize_t n = pwrite(c->fd, p, len, (off_t)offset);
 
@@ -488,9 +480,86 @@ int fcopy_file_write(struct fcopy_copy *c, uint64_t offset, const void *data,
 		len -= (size_t)n;
 		offset += (uint64_t)n;
 	}
-	if (offset > c->end)
-		c->end = offset;
-	pace_writeback(c);
+	return 0;
+}
+
+/* Write out the gathered chunks. */
+static int flush_stage(struct fcopy_copy *c)
+{
+	int r;
+
+	if (c->stage_len == 0)
+		return 0;
+	r = write_at(c, c->stage_off, c->stage, c->stage_len);
+	c->stage_len = 0;
+	if (r == 0)
+		pace_writeback(c);
+	return r;
+}
+
+/* Gather the chunk if it continues the stage (or starts one): 1 if taken. */
+static int stage_chunk(struct fcopy_copy *c, uint64_t offset, const void *data,
+		       size_t len)
+{
+	int r;
+
+	if (len > FCOPY_STAGE_SIZE / 2)
+		return 0;
+	if (!c->stage) {
+		/*
+		 * Mapped, not malloc()ed: it goes back to the system when
+		 * the copy ends, whatever the allocator would keep.
+		 */
+		void *p = mmap(NULL, FCOPY_STAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		/* Without it, chunk by chunk as before. */
+		if (p == MAP_FAILED)
+			return 0;
+		c->stage = p;
+	}
+	if (c->stage_len && (offset != c->stage_off + c->stage_len ||
+			     c->stage_len + len > FCOPY_STAGE_SIZE)) {
+		r = flush_stage(c);
+		if (r < 0)
+			return r;
+	}
+	if (c->stage_len == 0)
+		c->stage_off = offset;
+	memcpy(c->stage + c->stage_len, data, len);
+	c->stage_len += len;
+	return 1;
+}
+
+int fcopy_file_write(struct fcopy_copy *c, uint64_t offset, const void *data,
+		     size_t len)
+{
+	int r;
+
+	if (!c->active)
+		return -EPROTO;
+	if (c->failed)
+		return -EIO;
+	if (offset > INT64_MAX || len > INT64_MAX - offset ||
+	    (c->size && offset + len > c->size)) {
+		c->failed = true;
+		return -EFBIG;
+	}
+	r = stage_chunk(c, offset, data, len);
+	if (r == 0) {
+		/* Too large to gather: what was gathered goes first. */
+		r = flush_stage(c);
+		if (r == 0)
+			r = write_at(c, offset, data, len);
+	}
+	if (r < 0)
+		return r;
+	if (offset + len > c->end)
+		c->end = offset + len;
+	if (c->stage_len == FCOPY_STAGE_SIZE)
+		return flush_stage(c);
+	if (c->stage_len == 0)
+		pace_writeback(c);
 	return 0;
 }
 
@@ -585,6 +654,8 @@ int fcopy_file_complete(struct fcopy_copy *c)
 		return -EPROTO;
 	if (c->failed)
 		r = -EIO;
+	else if ((r = flush_stage(c)) < 0)
+		; /* as it is: ENOSPC must reach the host as "disk full" */
 	else if (c->size && c->end != c->size)
 		r = -EIO; /* fewer bytes than announced: not the host's file */
 	else

@@ -12,7 +12,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
 
@@ -505,6 +507,117 @@ static void test_immutable_dir(void **state)
 	assert_int_equal(count_entries(P(f, "d"), NULL, 0), 0);
 }
 
+/*
+ * Gathered chunks (FCOPY_STAGE_SIZE at a time) against a model of the
+ * file: forwards across stage boundaries, a jump back that overlaps what
+ * is gathered and what is written, a chunk too large to gather, and the
+ * tail left for COMPLETE to write.
+ */
+static void test_staged_writes(void **state)
+{
+	const size_t size = 3 * FCOPY_STAGE_SIZE + 5000;
+	struct fx *f = *state;
+	uint8_t *model = calloc(1, size), *got = malloc(size + 1);
+	uint8_t chunk[DATA_FRAGMENT];
+	size_t len;
+	int fd;
+
+	assert_non_null(model);
+	assert_non_null(got);
+	assert_int_equal(fcopy_file_start(&f->c, P(f, "d"), "s", 0, size), 0);
+#define PUT(off, n, seed)                                                    \
+	do {                                                                 \
+		for (size_t i_ = 0; i_ < (n); i_++)                          \
+			chunk[i_] = (uint8_t)((seed)*31 + i_ * 7);           \
+		assert_int_equal(fcopy_file_write(&f->c, (off), chunk, (n)), \
+				 0);                                         \
+		memcpy(model + (off), chunk, (n));                           \
+	} while (0)
+	for (size_t off = 0; off + DATA_FRAGMENT <= FCOPY_STAGE_SIZE + 20000;
+	     off += DATA_FRAGMENT)
+		PUT(off, DATA_FRAGMENT, off / DATA_FRAGMENT);
+	/* Back over both the written part and the gathered part. */
+	PUT(FCOPY_STAGE_SIZE - 3000, DATA_FRAGMENT, 1001);
+	PUT(FCOPY_STAGE_SIZE + 10000, 100, 1002);
+	{
+		/* Larger than half a stage: written straight away. */
+		size_t big = FCOPY_STAGE_SIZE;
+		uint8_t *p = malloc(big);
+
+		assert_non_null(p);
+		for (size_t i = 0; i < big; i++)
+			p[i] = (uint8_t)(i * 13 + 5);
+		assert_int_equal(fcopy_file_write(&f->c,
+						  FCOPY_STAGE_SIZE + 8000, p,
+						  big),
+				 0);
+		memcpy(model + FCOPY_STAGE_SIZE + 8000, p, big);
+		free(p);
+	}
+	for (size_t off = 2 * FCOPY_STAGE_SIZE + 8000; off < size;
+	     off += DATA_FRAGMENT) {
+		size_t n = size - off < DATA_FRAGMENT ? size - off :
+							DATA_FRAGMENT;
+
+		PUT(off, n, off);
+	}
+#undef PUT
+	assert_int_equal(fcopy_file_complete(&f->c), 0);
+	fd = open(P(f, "d/s"), O_RDONLY);
+	assert_true(fd >= 0);
+	len = (size_t)read(fd, got, size + 1);
+	close(fd);
+	assert_int_equal(len, size);
+	assert_memory_equal(got, model, size);
+	free(model);
+	free(got);
+}
+
+/*
+ * A write error while gathered chunks go out (here: the file size limit,
+ * which needs no privileges) fails a later WRITE or COMPLETE with the
+ * real errno, and nothing is published.
+ */
+static void test_staged_write_error(void **state)
+{
+	struct fx *f = *state;
+	uint8_t chunk[DATA_FRAGMENT] = { 1 };
+	struct rlimit old, lim;
+	int r = 0;
+	size_t off;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = FCOPY_STAGE_SIZE / 2;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+
+	/* The first full stage cannot be written: that WRITE fails. */
+	assert_int_equal(fcopy_file_start(&f->c, P(f, "d"), "a", 0, 0), 0);
+	for (off = 0; off < 2 * FCOPY_STAGE_SIZE; off += sizeof(chunk)) {
+		r = fcopy_file_write(&f->c, off, chunk, sizeof(chunk));
+		if (r < 0)
+			break;
+	}
+	assert_int_equal(r, -EFBIG);
+	assert_true(off > 0 && off < FCOPY_STAGE_SIZE);
+	assert_int_equal(fcopy_file_write(&f->c, off, chunk, 1), -EIO);
+	assert_int_equal(fcopy_file_complete(&f->c), -EIO);
+	assert_int_equal(count_entries(P(f, "d"), NULL, 0), 0);
+
+	/* All of it still gathered at COMPLETE: COMPLETE reports it. */
+	assert_int_equal(fcopy_file_start(&f->c, P(f, "d"), "b", 0, 0), 0);
+	for (off = 0; off < FCOPY_STAGE_SIZE / 2 + 2 * sizeof(chunk);
+	     off += sizeof(chunk))
+		assert_int_equal(
+			fcopy_file_write(&f->c, off, chunk, sizeof(chunk)), 0);
+	assert_int_equal(fcopy_file_complete(&f->c), -EFBIG);
+	assert_int_equal(count_entries(P(f, "d"), NULL, 0), 0);
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 /* The same test with named temporary files instead of O_TMPFILE. */
 #define NAMED(f)                                            \
 	{                                                   \
@@ -523,6 +636,11 @@ int main(void)
 		NAMED(test_abort),
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		NAMED(test_sizes),
+		cmocka_unit_test_setup_teardown(test_staged_writes, setup,
+						teardown),
+		NAMED(test_staged_writes),
+		cmocka_unit_test_setup_teardown(test_staged_write_error, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_create_path, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup,
