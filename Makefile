@@ -9,6 +9,7 @@
 #   make fuzz             run each libFuzzer target FUZZ_SECONDS (clang)
 #   make deps             install build and test dependencies (Debian)
 #   make install          DESTDIR=, PREFIX= as usual
+#   make deb              Debian package into DEBDIR (default build/deb)
 #
 # Conventions (so a new file needs no Makefile edit):
 #   lib/*.c                      -> libhvis.a
@@ -154,6 +155,21 @@ $(B)/tests/hvsim/fuzz-%-replay: $(B)/tests/hvsim/fuzz-%.o $(B)/tests/fuzz-replay
 check: all
 	@BUILD=$(B) tests/run-tests.sh $(TESTS) $(FUZZ_REPLAY)
 
+# The load tests at full size (make check runs them short): 100,000 KVP
+# operations, 50 copies per fcopy transport.
+SOAK_OPS ?= 100000
+SOAK_COPIES ?= 50
+soak: all
+	@BUILD=$(B) HVIS_SOAK_OPS=$(SOAK_OPS) HVIS_SOAK_COPIES=$(SOAK_COPIES) \
+		TEST_FILTER=soak TEST_TIMEOUT=14400 tests/run-tests.sh \
+		$(B)/tests/test-kvp-soak $(B)/tests/test-fcopy-soak
+
+# The integration tests with every daemon under valgrind's memcheck.
+valgrind: all
+	@BUILD=$(B) SANITIZE=$(SANITIZE) tests/valgrind.sh \
+		$(filter $(B)/tests/test-%,$(TESTS))
+.PHONY: soak valgrind
+
 demo: all
 	@BUILD=$(B) tests/demo.sh
 
@@ -183,7 +199,11 @@ fuzz: | deps-ok
 deps:
 	@tests/ensure-deps.sh install
 
-install: $(PROGS) $(TOOLS)
+# What make install installs, and all the package build compiles. The
+# units get the programs' paths under this PREFIX (written for /usr).
+programs: $(PROGS) $(TOOLS)
+
+install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for p in $(filter-out $(B)/hv-kvp,$(PROGS)); do install -m 0755 $$p $(DESTDIR)$(SBINDIR)/; done
@@ -193,7 +213,11 @@ install: $(PROGS) $(TOOLS)
 	for m in $(wildcard man/*.[158]); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(if $(wildcard */*.service),install -d $(DESTDIR)$(UNITDIR) && \
-		install -m 0644 $(wildcard */*.service) $(DESTDIR)$(UNITDIR)/)
+		for u in $(wildcard */*.service); do \
+		sed -e 's|/usr/sbin/hv_|$(SBINDIR)/hv_|g' \
+		-e 's|/usr/libexec/hvis/|$(LIBEXECDIR)/hvis/|g' $$u \
+		>$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done)
 	$(if $(wildcard */*.rules),install -d $(DESTDIR)$(UDEVRULESDIR) && \
 		install -m 0644 $(wildcard */*.rules) $(DESTDIR)$(UDEVRULESDIR)/)
 
@@ -201,10 +225,17 @@ uninstall:
 	rm -f $(foreach p,$(filter-out $(B)/hv-kvp,$(PROGS)),$(DESTDIR)$(SBINDIR)/$(notdir $(p)))
 	rm -f $(DESTDIR)$(BINDIR)/hv-kvp
 	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(LIBEXECDIR)/hvis/$(notdir $(t)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/hvis 2>/dev/null
 	rm -f $(foreach m,$(wildcard man/*.[158]),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(foreach u,$(wildcard */*.service),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
 	rm -f $(foreach u,$(wildcard */*.rules),$(DESTDIR)$(UDEVRULESDIR)/$(notdir $(u)))
 
+# A binary .deb built from a scratch copy of this tree (debian/build-deb.sh).
+DEBDIR ?= $(B)/deb
+deb:
+	@debian/build-deb.sh $(DEBDIR)
+
+.PHONY: programs deb
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_SRCS)
