@@ -42,5 +42,7 @@ hvis_rootfs_make() {
 		rm -rf "$tmp" "$tmp.log"
 		[[ -s $tarball ]] || return 1
 	fi
-	mkdir "$dir" && tar -C "$dir" -xf "$tarball"
+	# The tarball's top directory came from mktemp (0700): a root
+	# directory others cannot enter keeps dbus from starting.
+	mkdir "$dir" && tar -C "$dir" -xf "$tarball" && chmod 0755 "$dir"
 }
