@@ -534,6 +534,7 @@ static int pool_reload(struct pool_file *p, const struct stat *st)
 	p->st = *st;
 	p->gen++;
 	p->stats.reloads++;
+	p->stats.partial_bytes = (uint64_t)st->st_size % REC;
 	p->dirty = i != n;
 	return 0;
 }

@@ -111,6 +111,9 @@ struct kvp_pool_stats {
 	uint64_t journal_redone;
 	uint64_t journal_discarded;
 	const char *journal_reason; /* why the last one was discarded */
+	/* Bytes after the last whole record at the last load: what a writer
+	 * that died mid-append (or a full disk) left, not a record. */
+	uint64_t partial_bytes;
 };
 
 struct kvp_pool_store;

@@ -243,6 +243,16 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot open the pools in %s", state_dir);
 		return EX_CANTCREAT;
 	}
+	for (unsigned int i = 0; i < KVP_POOL_NUM; i++) {
+		struct kvp_pool_stats ps;
+
+		/* Served without it; the next append overwrites it. */
+		if (kvp_pool_get_stats(d.svc.store, i, &ps) == 0 &&
+		    ps.partial_bytes)
+			log_warning("pool %u: %llu bytes after its last whole "
+				    "record are not a record, ignored",
+				    i, (unsigned long long)ps.partial_bytes);
+	}
 	acfg.conf_dir = conf_dir;
 	r = kvp_auto_new(&acfg, &d.svc.intrinsic);
 	if (r < 0) {

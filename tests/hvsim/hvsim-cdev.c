@@ -29,6 +29,7 @@ struct hvsim_cdev {
 	bool status_unread; /* open() has not returned in the daemon yet */
 	bool reg_pending; /* registration reply queued, unread */
 	bool registered;
+	bool busy; /* a phantom opener holds the device */
 	uint32_t reg_value;
 	enum xact xact;
 	int reply_timeout_ms;
@@ -332,7 +333,7 @@ static void cdev_accept(struct hvsim_cdev *cd)
 
 		if (fd < 0)
 			return;
-		if (cd->conn_fd >= 0) {
+		if (cd->conn_fd >= 0 || cd->busy) {
 			/* §2 exclusive open. */
 			(void)hvsim_send_status(fd, EBUSY, -1);
 			close(fd);
@@ -564,6 +565,21 @@ ssize_t hvsim_cdev_transact(struct hvsim_cdev *cd, const void *msg, size_t len,
 int hvsim_cdev_unread(const struct hvsim_cdev *cd)
 {
 	return hvsim_outq(cd->conn_fd);
+}
+
+void hvsim_cdev_set_busy(struct hvsim_cdev *cd, bool busy)
+{
+	cd->busy = busy;
+}
+
+int hvsim_cdev_cancel(struct hvsim_cdev *cd)
+{
+	/* A reply that came in meanwhile has already gone to the host. */
+	cdev_step(cd, 0);
+	if (cd->xact != XACT_PENDING)
+		return -EINVAL;
+	cd->xact = XACT_NONE;
+	return 0;
 }
 
 enum hvsim_cdev_state hvsim_cdev_state(const struct hvsim_cdev *cd)

@@ -87,6 +87,7 @@ ssize_t hvsim_shutdown_exchange(struct hvsim_shutdown *s, const void *pkt,
 {
 	struct hv_pkt_desc desc;
 	uint64_t id = s->trans_id++;
+	int64_t deadline;
 	ssize_t n;
 	int r;
 
@@ -96,10 +97,21 @@ ssize_t hvsim_shutdown_exchange(struct hvsim_shutdown *s, const void *pkt,
 	if (r < 0)
 		return r;
 	s->stats.requests++;
-	n = hvsim_uio_recv(s->u, &desc, reply, size,
-			   timeout_ms < 0 ? s->timeout_ms : timeout_ms);
-	if (n < 0)
-		return n;
+	deadline = hvsim_deadline(timeout_ms < 0 ? s->timeout_ms : timeout_ms);
+	for (;;) {
+		n = hvsim_uio_recv(s->u, &desc, reply, size,
+				   hvsim_remaining(deadline));
+		if (n == -EAGAIN)
+			return -ETIMEDOUT; /* the deadline passed meanwhile */
+		if (n < 0)
+			return n;
+		/* The answer to a request the host gave up on: not ours. */
+		if (desc.trans_id >= 1 && desc.trans_id < id) {
+			s->stats.late_replies++;
+			continue;
+		}
+		break;
+	}
 	s->stats.replies++;
 	/* §1.1: a new guest should echo it, but the host does not insist. */
 	if (desc.trans_id != id)

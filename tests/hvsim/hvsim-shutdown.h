@@ -52,6 +52,7 @@ struct hvsim_shutdown_stats {
 	unsigned replies;
 	unsigned negotiations; /* successful NEGOTIATEs */
 	unsigned trans_id_mismatches; /* replies not echoing our trans_id */
+	unsigned late_replies; /* answers to timed-out requests, dropped */
 };
 
 struct hvsim_shutdown;
@@ -86,7 +87,10 @@ bool hvsim_shutdown_negotiated(const struct hvsim_shutdown *s, uint32_t *fw,
  * One raw packet to the guest and its reply (whatever it is) into reply.
  * Returns the reply's payload length (8-byte padded), -ETIMEDOUT if none
  * came within timeout_ms (< 0: the host timeout), -ENOBUFS, or a ring
- * error from hvsim_uio_send/recv.
+ * error from hvsim_uio_send/recv. A reply carrying the trans_id of an
+ * earlier request (one the host stopped waiting for) is dropped, as the
+ * host drops completions of transactions it has abandoned, and counted
+ * in late_replies.
  */
 ssize_t hvsim_shutdown_exchange(struct hvsim_shutdown *s, const void *pkt,
 				size_t len, void *reply, size_t size,

@@ -34,6 +34,7 @@ struct hvsim_uio {
 	uint32_t rx_write; /* host's copy of the RX write_index it owns */
 	bool stale; /* guest closed: rings are reset on the next open */
 	bool rescinded;
+	bool busy; /* a phantom opener holds the device */
 	bool empty_only;
 	uint32_t event_count;
 	enum hvsim_uio_error last_error;
@@ -256,7 +257,7 @@ static void uio_accept(struct hvsim_uio *u)
 
 		if (fd < 0)
 			return;
-		if (u->conn_fd >= 0 || u->rescinded) {
+		if (u->conn_fd >= 0 || u->rescinded || u->busy) {
 			(void)hvsim_send_status(
 				fd, u->rescinded ? ENODEV : EBUSY, -1);
 			close(fd);
@@ -556,6 +557,11 @@ int hvsim_uio_rescind(struct hvsim_uio *u)
 	u->rescinded = true;
 	uio_disconnect(u);
 	return 0;
+}
+
+void hvsim_uio_set_busy(struct hvsim_uio *u, bool busy)
+{
+	u->busy = busy;
 }
 
 int hvsim_uio_signal_guest(struct hvsim_uio *u)

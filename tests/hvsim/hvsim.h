@@ -139,6 +139,23 @@ ssize_t hvsim_cdev_transact(struct hvsim_cdev *cd, const void *msg, size_t len,
 /* Bytes queued to the daemon and not yet read by it (SIOCOUTQ). */
 int hvsim_cdev_unread(const struct hvsim_cdev *cd);
 
+/*
+ * Fault: another process holds the device open (§2 exclusive open), so
+ * every open is answered EBUSY (counted in stats.rejected) until busy is
+ * cleared. A daemon that has the device open now keeps it.
+ */
+void hvsim_cdev_set_busy(struct hvsim_cdev *cd, bool busy);
+
+/*
+ * Fault: the kernel drops the open transaction with nothing sent to the
+ * daemon, as KVP's hibernation step does (§2 util_pre_suspend: work
+ * cancelled, service forced back to READY). The daemon's reply to it then
+ * finds no request outstanding and is refused (EINVAL: the connection is
+ * closed, HVSIM_CDEV_ERR_SPURIOUS). Returns 0, or -EINVAL when no
+ * transaction is waiting for its reply.
+ */
+int hvsim_cdev_cancel(struct hvsim_cdev *cd);
+
 enum hvsim_cdev_state hvsim_cdev_state(const struct hvsim_cdev *cd);
 bool hvsim_cdev_is_open(const struct hvsim_cdev *cd);
 /* The op/version the daemon registered with (the kernel's dm_reg_value). */
@@ -254,6 +271,13 @@ int hvsim_uio_send(struct hvsim_uio *u, uint16_t type, uint16_t flags,
  */
 ssize_t hvsim_uio_recv(struct hvsim_uio *u, struct hv_pkt_desc *desc,
 		       void *payload, size_t size, int timeout_ms);
+
+/*
+ * Fault: another process holds /dev/uioN open (uio_hv_generic allows one
+ * opener), so guest opens are answered EBUSY until busy is cleared. A
+ * guest that has the channel open now keeps it.
+ */
+void hvsim_uio_set_busy(struct hvsim_uio *u, bool busy);
 
 /* Raise an interrupt as the host's signal would, whatever the mask. */
 int hvsim_uio_signal_guest(struct hvsim_uio *u);
