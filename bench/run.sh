@@ -6,11 +6,18 @@
 # throughput (bench/fcopy-bench.c) and VSS freeze timings (root only,
 # bench/vss-bench.c, unpinned), each pinned
 # to CPU 0 (taskset -c 0: driver, simulator and daemon together) and
-# unpinned. Builds nothing: the Makefile does. Prints tables and writes
-# bench/results/$BENCH_NAME.json.
+# unpinned; then each daemon's footprint (bench/footprint-bench.c,
+# unpinned, as the daemons run in production): startup to ready, idle
+# RSS/Pss and wake-ups during an idle window. Builds nothing: the
+# Makefile does. Prints tables and writes bench/results/$BENCH_NAME.json.
 #
 # Knobs (environment):
+#   BENCH_ONLY            run only these parts, comma- or space-separated:
+#                         kvp (with its on-disk run), uio, ip, fcopy, vss,
+#                         footprint (default: all); the others are null
+#                         in the results file
 #   BENCH_NAME            results file name (default: UTC date and time)
+#   BENCH_RESULTS_DIR     where it goes (default bench/results)
 #   BENCH_ROUNDS          KVP rounds pinned (default 5)
 #   BENCH_ROUNDS_UNPINNED KVP rounds unpinned (default 3)
 #   BENCH_OPS             timed round trips per operation (default 2000)
@@ -37,6 +44,12 @@
 #   HV_FCOPY_REFERENCE    reference (default /usr/sbin/hv_fcopy_daemon)
 #   BENCH_VSS             0: skip the VSS benchmark (root and zram only)
 #   BENCH_VSS_ROUNDS      backups and FIFREEZE loops (default 3)
+#   BENCH_FOOTPRINT       0: skip the footprint part
+#   BENCH_FOOTPRINT_ROUNDS startups per daemon (default 20)
+#   BENCH_IDLE_SECONDS    idle window for the wake-up count, every daemon
+#                         at once (default 60)
+#   HV_VSS_REFERENCE      reference (default /usr/sbin/hv_vss_daemon; only
+#                         ever asked HOT_BACKUP, never to freeze)
 set -u
 
 B=${BUILD:-build}
@@ -54,6 +67,25 @@ sizes=${BENCH_SIZES:-10,1000,10000}
 uio_messages=${BENCH_UIO_MESSAGES:-20000}
 ref=${HV_KVP_REFERENCE:-/usr/sbin/hv_kvp_daemon}
 
+only=$(printf '%s' "${BENCH_ONLY:-}" | tr ' ' ',')
+for part in $(printf '%s' "$only" | tr ',' ' '); do
+	case $part in
+	kvp | uio | ip | fcopy | vss | footprint) ;;
+	*)
+		echo "bench: BENCH_ONLY: unknown part '$part' (kvp, uio, ip," \
+			"fcopy, vss, footprint)" >&2
+		exit 64
+		;;
+	esac
+done
+want() { # part: is it to run?
+	case ",$only," in
+	,,) return 0 ;;
+	*",$1,"*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 if [ -z "${BENCH_TMPDIR:-}" ]; then
 	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
 		[ -w /dev/shm ]; then
@@ -70,18 +102,30 @@ if [ "${BENCH_DISK:-1}" = 0 ] || [ "$disk_fs" = tmpfs ] ||
 	disk_dir=""
 fi
 
-for f in "$B/bench/kvp-bench" "$B/bench/uio-bench" "$B/bench/kvp-ip-bench" \
-	"$B/bench/preload-devshim.so" "$B/hv_kvp_daemon" \
-	"$B/tests/helpers/echo-service" "$B/bench/fcopy-bench" \
-	"$B/bench/fcopy-sink" "$B/bench/vss-bench" "$B/hv_fcopy_daemon" \
-	"$B/hv_vss_daemon"; do
-	if [ ! -e "$f" ]; then
-		echo "bench: $f is missing (run 'make BUILD=$B bench')" >&2
-		exit 1
-	fi
-done
+need() { # part file...: what the part runs, when it is to run
+	part=$1
+	shift
+	want "$part" || return 0
+	for f in "$@"; do
+		if [ ! -e "$f" ]; then
+			echo "bench: $f is missing (run 'make BUILD=$B bench')" >&2
+			exit 1
+		fi
+	done
+}
+need kvp "$B/bench/kvp-bench" "$B/bench/preload-devshim.so" \
+	"$B/hv_kvp_daemon" "$B/tests/helpers/echo-service"
+need uio "$B/bench/uio-bench" "$B/tests/helpers/echo-service"
+need ip "$B/bench/kvp-ip-bench" "$B/bench/preload-devshim.so" \
+	"$B/hv_kvp_daemon"
+need fcopy "$B/bench/fcopy-bench" "$B/bench/fcopy-sink" \
+	"$B/bench/preload-devshim.so" "$B/hv_fcopy_daemon"
+need vss "$B/bench/vss-bench" "$B/hv_vss_daemon"
+need footprint "$B/bench/footprint-bench" "$B/bench/preload-devshim.so" \
+	"$B/hv_kvp_daemon" "$B/hv_vss_daemon" "$B/hv_fcopy_daemon" \
+	"$B/hv_shutdown_daemon" "$B/tests/helpers/login1-service"
 
-results=bench/results
+results=${BENCH_RESULTS_DIR:-bench/results}
 mkdir -p "$results"
 tmp="$results/$name"
 out="$results/$name.json"
@@ -152,6 +196,19 @@ fcopy() { # label [taskset...]
 		--json="$tmp.fcopy-$label.tmp" || status=1
 }
 
+vss_ref=${HV_VSS_REFERENCE:-/usr/sbin/hv_vss_daemon}
+footprint() {
+	"$B/bench/footprint-bench" --kvp="$B/hv_kvp_daemon" \
+		--vss="$B/hv_vss_daemon" --fcopy="$B/hv_fcopy_daemon" \
+		--shutdown="$B/hv_shutdown_daemon" --ref-kvp="$ref" \
+		--ref-vss="$vss_ref" --ref-fcopy="$fcopy_ref" \
+		--shim="$B/bench/preload-devshim.so" \
+		--login1="$B/tests/helpers/login1-service" \
+		--rounds="${BENCH_FOOTPRINT_ROUNDS:-20}" \
+		--idle="${BENCH_IDLE_SECONDS:-60}" --label=unpinned \
+		--json="$tmp.footprint.tmp" || status=1
+}
+
 vss() {
 	"$B/bench/vss-bench" --daemon="$B/hv_vss_daemon" \
 		--rounds="${BENCH_VSS_ROUNDS:-3}" --label=unpinned \
@@ -160,20 +217,22 @@ vss() {
 
 start=$(date +%s)
 if [ -n "$pin" ]; then
-	kvp pinned "$rounds" "$BENCH_TMPDIR" $pin
-	uio pinned $pin
-	ipinfo pinned $pin
+	want kvp && kvp pinned "$rounds" "$BENCH_TMPDIR" $pin
+	want uio && uio pinned $pin
+	want ip && ipinfo pinned $pin
 fi
-kvp unpinned "$rounds_unpinned" "$BENCH_TMPDIR"
-uio unpinned
-ipinfo unpinned
-if [ -n "$disk_dir" ]; then
+want kvp && kvp unpinned "$rounds_unpinned" "$BENCH_TMPDIR"
+want uio && uio unpinned
+want ip && ipinfo unpinned
+if want kvp && [ -n "$disk_dir" ]; then
 	echo
 	echo "bench: once more with the pools on disk: $disk_dir ($disk_fs)"
 	kvp "${pin:+pinned-}disk" "$rounds_disk" "$disk_dir" $pin
 fi
 
-if [ "${BENCH_FCOPY:-1}" = 0 ]; then
+if ! want fcopy; then
+	:
+elif [ "${BENCH_FCOPY:-1}" = 0 ]; then
 	echo
 	echo "bench: file copy skipped (BENCH_FCOPY=0)"
 else
@@ -187,14 +246,31 @@ else
 	fcopy unpinned
 fi
 
-echo
-if [ "${BENCH_VSS:-1}" = 0 ]; then
+if ! want vss; then
+	:
+elif [ "${BENCH_VSS:-1}" = 0 ]; then
+	echo
 	echo "bench: VSS skipped (BENCH_VSS=0)"
 elif [ "$(id -u)" != 0 ]; then
+	echo
 	echo "bench: VSS skipped: needs root (zram, mounts, FIFREEZE)"
 else
 	# vss-bench says itself when zram or mkfs.ext4 is missing.
+	echo
 	vss
+fi
+
+if ! want footprint; then
+	:
+elif [ "${BENCH_FOOTPRINT:-1}" = 0 ]; then
+	echo
+	echo "bench: footprint skipped (BENCH_FOOTPRINT=0)"
+else
+	echo
+	echo "bench: footprint, unpinned (as the daemons run in production):" \
+		"${BENCH_FOOTPRINT_ROUNDS:-20} startups per daemon, then" \
+		"${BENCH_IDLE_SECONDS:-60} s with every daemon idle at once"
+	footprint
 fi
 
 json_str() {
@@ -241,6 +317,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	fragment "$tmp.fcopy-unpinned.tmp"
 	printf '},\n"vss": '
 	fragment "$tmp.vss.tmp"
+	printf ',\n"footprint": '
+	fragment "$tmp.footprint.tmp"
 	printf '\n}\n'
 } >"$out.tmp" && mv "$out.tmp" "$out"
 rm -f "$tmp".*.tmp
