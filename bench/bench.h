@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Helpers shared by the benchmark drivers (bench/kvp-bench.c,
- * bench/uio-bench.c): clocks, percentiles, child processes, RSS, JSON.
+ * Helpers shared by the benchmark drivers (the bench/ programs): clocks,
+ * percentiles, child processes, RSS, work directories, arguments, JSON.
  * Header-only because each bench program is built from one file.
  */
 #ifndef HVIS_BENCH_H
 #define HVIS_BENCH_H
 
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "hvis/util.h"
+#include "hvsim/hvsim.h"
 
 struct bench_stats {
 	unsigned int n;
@@ -77,6 +80,35 @@ static inline struct bench_stats bench_summarize(double *lat_ms, size_t n,
 	return s;
 }
 
+/* Most rounds bench_stats_median() looks at; each bench allows fewer. */
+#define BENCH_MAX_ROUNDS 128
+
+/*
+ * Median over rounds of each figure of the per-round stats v[0..n-1];
+ * n is the last round's.
+ */
+static inline struct bench_stats bench_stats_median(const struct bench_stats *v,
+						    size_t n)
+{
+	double med[BENCH_MAX_ROUNDS], p99[BENCH_MAX_ROUNDS],
+		ops[BENCH_MAX_ROUNDS];
+	struct bench_stats s = { 0 };
+
+	n = HV_MIN(n, (size_t)BENCH_MAX_ROUNDS);
+	if (n == 0)
+		return s;
+	for (size_t i = 0; i < n; i++) {
+		med[i] = v[i].median_ms;
+		p99[i] = v[i].p99_ms;
+		ops[i] = v[i].ops_per_s;
+	}
+	s.n = v[n - 1].n;
+	s.median_ms = bench_median(med, n);
+	s.p99_ms = bench_median(p99, n);
+	s.ops_per_s = bench_median(ops, n);
+	return s;
+}
+
 /* "CPU 0" when pinned to one CPU, else "CPUs 0-1" style list. */
 static inline int bench_affinity(char *buf, size_t size, int *ncpus)
 {
@@ -114,16 +146,14 @@ static inline int bench_affinity(char *buf, size_t size, int *ncpus)
 	return 0;
 }
 
-/* VmRSS-style field of /proc/PID/status in KiB, or -errno. */
-static inline long bench_proc_status_kb(pid_t pid, const char *field)
+/* "Key:   123 kB" lines of a /proc file: the number, or -errno. */
+static inline long bench_proc_kb(const char *path, const char *field)
 {
-	char path[64], line[256];
+	char line[256];
 	size_t flen = strlen(field);
 	long kb = -ENOENT;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
@@ -134,6 +164,15 @@ static inline long bench_proc_status_kb(pid_t pid, const char *field)
 	}
 	fclose(f);
 	return kb;
+}
+
+/* VmRSS-style field of /proc/PID/status in KiB, or -errno. */
+static inline long bench_proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return bench_proc_kb(path, field);
 }
 
 /*
@@ -260,6 +299,146 @@ static inline void bench_json_str(FILE *f, const char *s)
 static inline void bench_json_num(FILE *f, double v)
 {
 	fprintf(f, "%.6g", v);
+}
+
+/* Parse a decimal in 1..max for an option. */
+static inline int bench_parse_uint(const char *arg, unsigned int max,
+				   unsigned int *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v == 0 || v > max)
+		return -EINVAL;
+	*ret = (unsigned int)v;
+	return 0;
+}
+
+static inline int bench_rm_entry(const char *path, const struct stat *st,
+				 int type, struct FTW *ftw)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Remove a work directory and all below it; best effort. */
+static inline void bench_rm_tree(const char *path)
+{
+	nftw(path, bench_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline int bench_mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+
+	if (hv_snprintf(p, sizeof(p), "%s", path) < 0)
+		return -ENAMETOOLONG;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/*
+ * In a forked child: stdout and stderr append to log. A log that cannot
+ * be opened leaves them as they are: the run goes on without it.
+ */
+static inline void bench_redirect(const char *log)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* Option strings and argv of a KVP daemon under test. */
+struct bench_kvp_argv {
+	char dev[320], run[320], state[320];
+	char *argv[8];
+};
+
+/*
+ * Ours runs with the bench's directories (dev_dir set); the reference
+ * knows no such options and gets -n alone (dev_dir NULL).
+ */
+static inline char **bench_kvp_argv(struct bench_kvp_argv *a, const char *prog,
+				    const char *dev_dir, const char *run_dir,
+				    const char *state_dir)
+{
+	int argc = 0;
+
+	a->argv[argc++] = (char *)prog;
+	a->argv[argc++] = "-n";
+	if (dev_dir) {
+		snprintf(a->dev, sizeof(a->dev), "--dev-dir=%s", dev_dir);
+		snprintf(a->run, sizeof(a->run), "--run-dir=%s", run_dir);
+		snprintf(a->state, sizeof(a->state), "--state-dir=%s",
+			 state_dir);
+		a->argv[argc++] = a->dev;
+		a->argv[argc++] = a->run;
+		a->argv[argc++] = a->state;
+		a->argv[argc++] = "--log=stderr";
+	}
+	a->argv[argc] = NULL;
+	return a->argv;
+}
+
+/*
+ * Wait for the daemon pid to register on cd, in slices so one that dies
+ * at startup is noticed: then it is reaped, *pid becomes -1 and the
+ * answer is -ECHILD. Else 0 or hvsim_cdev_wait_ready()'s error.
+ */
+static inline int bench_wait_cdev_ready(struct hvsim_cdev *cd, pid_t *pid,
+					unsigned int timeout_ms)
+{
+	int r, status;
+
+	for (unsigned int waited = 0;; waited += 100) {
+		r = hvsim_cdev_wait_ready(cd, 100);
+		if (r == 0)
+			return 0;
+		if (bench_exited(*pid, &status)) {
+			*pid = -1;
+			return -ECHILD;
+		}
+		if (waited >= timeout_ms)
+			return r;
+	}
+}
+
+/*
+ * The opening of a results file: {"label", "cpus_allowed", "pinned",
+ * each on a line; the caller goes on with ",\n" and its own keys.
+ */
+static inline void bench_json_head(FILE *f, const char *label,
+				   const char *affinity, int ncpus)
+{
+	fprintf(f, "{\n  \"label\": ");
+	bench_json_str(f, label);
+	fprintf(f, ",\n  \"cpus_allowed\": ");
+	bench_json_str(f, affinity);
+	fprintf(f, ",\n  \"pinned\": %s", ncpus == 1 ? "true" : "false");
+}
+
+/* "n", "median_ms", "p99_ms" and the rate under rate_key, no braces. */
+static inline void bench_json_stats(FILE *f, const struct bench_stats *s,
+				    const char *rate_key)
+{
+	fprintf(f, "\"n\": %u, \"median_ms\": ", s->n);
+	bench_json_num(f, s->median_ms);
+	fprintf(f, ", \"p99_ms\": ");
+	bench_json_num(f, s->p99_ms);
+	fprintf(f, ", \"%s\": ", rate_key);
+	bench_json_num(f, s->ops_per_s);
 }
 
 #endif

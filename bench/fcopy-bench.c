@@ -94,34 +94,6 @@ static bool selected(const struct bench *b, enum cfg c)
 
 static uint8_t chunk[CHUNK], readback[CHUNK];
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int mkdir_p(const char *path)
-{
-	char p[400];
-
-	if (hv_snprintf(p, sizeof(p), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 /* The chunk at offset: a fixed pattern stamped with the offset. */
 static void stamp(uint8_t *buf, uint64_t offset)
 {
@@ -190,13 +162,7 @@ static pid_t spawn(const struct bench *b, enum cfg c, const char *root,
 	if (pid != 0)
 		return pid;
 	{
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
+		bench_redirect(log);
 		if (cfgs[c].ref) {
 			setenv("LD_PRELOAD", b->shim, 1);
 			setenv("HVIS_SHIM_SOCKET", sock, 1);
@@ -282,9 +248,9 @@ static int one_run(struct bench *b, enum cfg c, unsigned int round)
 	snprintf(sock, sizeof(sock), "%s/dev/vmbus/hv_fcopy", root);
 	snprintf(log, sizeof(log), "%s/%s.log", b->work, cfgs[c].key);
 	snprintf(dest, sizeof(dest), "%s/" FILE_NAME, b->out);
-	rm_tree(root);
+	bench_rm_tree(root);
 	unlink(dest);
-	r = mkdir_p(root);
+	r = bench_mkdir_p(root);
 	if (r < 0)
 		return r;
 	if (cfgs[c].uio) {
@@ -294,7 +260,7 @@ static int one_run(struct bench *b, enum cfg c, unsigned int round)
 			r = hvsim_fcopy_new_uio(u, &f);
 	} else {
 		snprintf(dest, sizeof(dest), "%s/dev/vmbus", root);
-		r = mkdir_p(dest);
+		r = bench_mkdir_p(dest);
 		if (r == 0)
 			r = hvsim_cdev_new(sock, HVSIM_CDEV_FCOPY, &cd);
 		if (r == 0)
@@ -647,6 +613,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fcopy-bench: work directory kept: %s\n",
 			b->work);
 	else
-		rm_tree(b->work);
+		bench_rm_tree(b->work);
 	return b->failures ? 1 : 0;
 }

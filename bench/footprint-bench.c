@@ -183,34 +183,6 @@ struct bench {
 
 static uint8_t chunk[DATA_FRAGMENT];
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int mkdir_p(const char *path)
-{
-	char p[PATH_MAX];
-
-	if (hv_snprintf(p, sizeof(p), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static int write_file(const char *path, const char *text, mode_t mode)
 {
 	_cleanup_close_ int fd =
@@ -238,26 +210,6 @@ static void pause_ms(pid_t pid, int ms)
 	poll(&p, pfd >= 0 ? 1 : 0, ms);
 	if (pfd >= 0)
 		close(pfd);
-}
-
-/* "Key:   123 kB" lines of a /proc file: the number, or -errno. */
-static long proc_kb(const char *path, const char *field)
-{
-	char line[256];
-	size_t flen = strlen(field);
-	long kb = -ENOENT;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
-			kb = strtol(line + flen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
 }
 
 /* Rss and Pss of the mappings of path (the shim) in /proc/PID/smaps. */
@@ -302,7 +254,7 @@ static int read_mem(const struct bench *b, const struct inst *in, struct mem *m)
 	m->rss = bench_proc_status_kb(in->pid, "VmRSS");
 	m->anon = bench_proc_status_kb(in->pid, "RssAnon");
 	hv_snprintf(p, sizeof(p), "/proc/%d/smaps_rollup", (int)in->pid);
-	m->pss = proc_kb(p, "Pss");
+	m->pss = bench_proc_kb(p, "Pss");
 	if (m->rss < 0 || m->anon < 0 || m->pss < 0)
 		return -ESRCH;
 	m->shim_rss = m->shim_pss = 0;
@@ -340,8 +292,8 @@ static int read_counters(pid_t pid, struct counters *c)
 			fclose(f);
 		}
 		hv_snprintf(p, sizeof(p), "%s/%s/status", dir, e->d_name);
-		v = proc_kb(p, "voluntary_ctxt_switches");
-		nv = proc_kb(p, "nonvoluntary_ctxt_switches");
+		v = bench_proc_kb(p, "voluntary_ctxt_switches");
+		nv = bench_proc_kb(p, "nonvoluntary_ctxt_switches");
 		if (v < 0 || nv < 0)
 			continue; /* the thread just ended */
 		c->runs += run;
@@ -454,7 +406,7 @@ static void inst_free(struct bench *b, struct inst *in)
 		close(in->notify_fd);
 	in->notify_fd = -1;
 	if (!b->keep)
-		rm_tree(in->root);
+		bench_rm_tree(in->root);
 }
 
 static const char *const chardev_names[S_MAX] = {
@@ -487,14 +439,14 @@ static int inst_setup(struct bench *b, struct inst *in, enum cfg c)
 	    hv_snprintf(in->sock, sizeof(in->sock), "%s/dev/vmbus/%s", in->root,
 			s == S_SHUTDOWN ? "-" : chardev_names[s]) < 0)
 		return -ENAMETOOLONG;
-	rm_tree(in->root);
+	bench_rm_tree(in->root);
 	for (const char *const *d =
 		     (const char *const[]){ "var/lib/hyperv", "dev/vmbus",
 					    "run", "etc/hvis", "out", "mnt",
 					    NULL };
 	     *d; d++) {
 		hv_snprintf(p, sizeof(p), "%s/%s", in->root, *d);
-		r = mkdir_p(p);
+		r = bench_mkdir_p(p);
 		if (r < 0)
 			return r;
 	}
@@ -613,14 +565,9 @@ static pid_t spawn(const struct bench *b, struct inst *in)
 
 	/* Child. */
 	{
-		int fd = open(in->log,
-			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		int r;
 
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
+		bench_redirect(in->log);
 		if (b->use_ns) {
 			r = bench_private_state(in->state);
 			if (r == 0)
@@ -930,12 +877,7 @@ static pid_t spawn_helper(char **argv, const char *log, int ready_fd)
 	if (pid != 0)
 		return pid;
 	{
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
+		bench_redirect(log);
 		if (ready_fd >= 0 && dup2(ready_fd, 3) < 0)
 			_exit(126);
 		execv(argv[0], argv);
@@ -1240,12 +1182,8 @@ static int write_json(const struct bench *b, const struct summary sum[C_MAX],
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"label\": ");
-	bench_json_str(f, b->label);
-	fprintf(f, ",\n  \"cpus_allowed\": ");
-	bench_json_str(f, b->affinity);
-	fprintf(f, ",\n  \"pinned\": %s,\n  \"rounds\": %u,\n",
-		b->ncpus == 1 ? "true" : "false", b->rounds);
+	bench_json_head(f, b->label, b->affinity, b->ncpus);
+	fprintf(f, ",\n  \"rounds\": %u,\n", b->rounds);
 	fprintf(f, "  \"idle_window_s\": %u,\n", b->idle_s);
 	fprintf(f, "  \"private_mount_namespace\": %s,\n",
 		b->use_ns ? "true" : "false");
@@ -1361,19 +1299,6 @@ static int write_json(const struct bench *b, const struct summary sum[C_MAX],
 
 /* ---------------------------------------------------------------------- */
 
-static int parse_uint(const char *arg, unsigned int max, unsigned int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || v == 0 || v > max)
-		return -EINVAL;
-	*ret = (unsigned int)v;
-	return 0;
-}
-
 static void usage(void)
 {
 	printf("Usage: footprint-bench --kvp=PATH --vss=PATH --fcopy=PATH "
@@ -1455,10 +1380,10 @@ int main(int argc, char **argv)
 			b->login1 = optarg;
 			break;
 		case 'R':
-			r = parse_uint(optarg, MAX_ROUNDS, &b->rounds);
+			r = bench_parse_uint(optarg, MAX_ROUNDS, &b->rounds);
 			break;
 		case 'I':
-			r = parse_uint(optarg, 3600, &b->idle_s);
+			r = bench_parse_uint(optarg, 3600, &b->idle_s);
 			break;
 		case 'l':
 			b->label = optarg;
@@ -1562,6 +1487,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "footprint-bench: work directory kept: %s\n",
 			b->work);
 	else
-		rm_tree(b->work);
+		bench_rm_tree(b->work);
 	return b->failures ? 1 : 0;
 }

@@ -18,7 +18,6 @@
  * touched. The reference's device open is redirected to the simulator by
  * bench/preload-devshim.so. CPU pinning is inherited: run under taskset.
  */
-#include <ftw.h>
 #include <getopt.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
@@ -151,17 +150,6 @@ static int write_pools(const struct bench *b, unsigned int records)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Check the pool file the daemon left against what we SET. */
 static unsigned int check_pool(const struct bench *b, unsigned int records)
 {
@@ -196,27 +184,13 @@ static unsigned int check_pool(const struct bench *b, unsigned int records)
 
 static pid_t spawn(const struct bench *b, enum daemon_id d)
 {
-	char devopt[320], runopt[320], stateopt[320];
-	char *argv[8];
-	int argc = 0;
+	struct bench_kvp_argv a;
+	char **argv = d == D_OURS ?
+			      bench_kvp_argv(&a, b->ours, b->dev_dir,
+					     b->run_dir,
+					     b->use_ns ? REF_STATE : b->state) :
+			      bench_kvp_argv(&a, b->ref, NULL, NULL, NULL);
 	pid_t pid;
-
-	if (d == D_OURS) {
-		snprintf(devopt, sizeof(devopt), "--dev-dir=%s", b->dev_dir);
-		snprintf(runopt, sizeof(runopt), "--run-dir=%s", b->run_dir);
-		snprintf(stateopt, sizeof(stateopt), "--state-dir=%s",
-			 b->use_ns ? REF_STATE : b->state);
-		argv[argc++] = (char *)b->ours;
-		argv[argc++] = "-n";
-		argv[argc++] = devopt;
-		argv[argc++] = runopt;
-		argv[argc++] = stateopt;
-		argv[argc++] = "--log=stderr";
-	} else {
-		argv[argc++] = (char *)b->ref;
-		argv[argc++] = "-n";
-	}
-	argv[argc] = NULL;
 
 	fflush(NULL);
 	pid = fork();
@@ -225,14 +199,9 @@ static pid_t spawn(const struct bench *b, enum daemon_id d)
 
 	/* Child. */
 	{
-		int fd = open(b->log[d], O_WRONLY | O_CREAT | O_APPEND, 0644);
 		int r;
 
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
+		bench_redirect(b->log[d]);
 		if (b->use_ns) {
 			r = bench_private_state(b->state);
 			if (r < 0) {
@@ -381,11 +350,11 @@ static int one_run(struct bench *b, enum daemon_id d, unsigned int records,
 	struct hvsim_cdev *cd = NULL;
 	uint64_t t0;
 	pid_t pid;
-	int r, status;
+	int r;
 	enum op op;
 
 	memset(b->gen, 0, sizeof(*b->gen) * (records ? records : 1));
-	rm_tree(b->run_dir);
+	bench_rm_tree(b->run_dir);
 	if (mkdir(b->run_dir, 0755) < 0)
 		return -errno;
 	r = write_pools(b, records);
@@ -402,19 +371,9 @@ static int one_run(struct bench *b, enum daemon_id d, unsigned int records,
 		r = -errno;
 		goto out;
 	}
-	/* In slices, so a daemon that dies at startup is noticed. */
-	for (unsigned int waited = 0;; waited += 100) {
-		r = hvsim_cdev_wait_ready(cd, 100);
-		if (r == 0)
-			break;
-		if (bench_exited(pid, &status)) {
-			pid = -1;
-			r = -ECHILD;
-			goto out;
-		}
-		if (waited >= START_TIMEOUT_MS)
-			goto out;
-	}
+	r = bench_wait_cdev_ready(cd, &pid, START_TIMEOUT_MS);
+	if (r < 0)
+		goto out;
 	run->startup_ms = (double)(bench_now_ns() - t0) / 1e6;
 	read_rss(pid, &run->rss_ready_kb, &run->anon_ready_kb);
 
@@ -567,19 +526,13 @@ static int size_index(const struct bench *b, unsigned int records)
 static void print_table(const struct bench *b,
 			struct summary sum[D_MAX][MAX_SIZES + 1])
 {
-	struct bench_stats echo;
-	double e[3][MAX_ROUNDS];
+	struct bench_stats echo, e[MAX_ROUNDS];
 	unsigned int i, n = 0;
 	enum op op;
 
-	for (i = 0; i < b->rounds; i++) {
-		if (!b->echo_rt[i].n)
-			continue;
-		e[0][n] = b->echo_rt[i].median_ms;
-		e[1][n] = b->echo_rt[i].p99_ms;
-		e[2][n] = b->echo_rt[i].ops_per_s;
-		n++;
-	}
+	for (i = 0; i < b->rounds; i++)
+		if (b->echo_rt[i].n)
+			e[n++] = b->echo_rt[i];
 	printf("\nKVP, %s: %s (CPUs %s); pools on %s; medians over %u "
 	       "round(s)\n",
 	       b->label,
@@ -589,9 +542,7 @@ static void print_table(const struct bench *b,
 	printf("  latency in ms per round trip, median and p99; ops/s; "
 	       "ref/ours = reference median / our median\n");
 	if (n) {
-		echo.median_ms = bench_median(e[0], n);
-		echo.p99_ms = bench_median(e[1], n);
-		echo.ops_per_s = bench_median(e[2], n);
+		echo = bench_stats_median(e, n);
 		printf("  no-work round trip (hvsim <-> echo-service, 7432 "
 		       "bytes): %.4f / %.4f ms, %.0f ops/s\n",
 		       echo.median_ms, echo.p99_ms, echo.ops_per_s);
@@ -722,12 +673,8 @@ static unsigned int targets(const struct bench *b,
 
 static void json_stats(FILE *f, const struct bench_stats *s)
 {
-	fprintf(f, "{\"n\": %u, \"median_ms\": ", s->n);
-	bench_json_num(f, s->median_ms);
-	fprintf(f, ", \"p99_ms\": ");
-	bench_json_num(f, s->p99_ms);
-	fprintf(f, ", \"ops_per_s\": ");
-	bench_json_num(f, s->ops_per_s);
+	fprintf(f, "{");
+	bench_json_stats(f, s, "ops_per_s");
 	fprintf(f, "}");
 }
 
@@ -740,12 +687,8 @@ static int write_json(const struct bench *b,
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"label\": ");
-	bench_json_str(f, b->label);
-	fprintf(f, ",\n  \"cpus_allowed\": ");
-	bench_json_str(f, b->affinity);
-	fprintf(f, ",\n  \"pinned\": %s,\n  \"rounds\": %u,\n",
-		b->ncpus == 1 ? "true" : "false", b->rounds);
+	bench_json_head(f, b->label, b->affinity, b->ncpus);
+	fprintf(f, ",\n  \"rounds\": %u,\n", b->rounds);
 	fprintf(f, "  \"ours\": ");
 	bench_json_str(f, b->ours);
 	fprintf(f, ",\n  \"reference\": ");
@@ -865,19 +808,6 @@ static int parse_sizes(struct bench *b, const char *arg)
 		if (*end && *end != ',')
 			return -EINVAL;
 	}
-	return 0;
-}
-
-static int parse_uint(const char *arg, unsigned int max, unsigned int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || v == 0 || v > max)
-		return -EINVAL;
-	*ret = (unsigned int)v;
 	return 0;
 }
 
@@ -1008,19 +938,19 @@ int main(int argc, char **argv)
 			r = parse_sizes(b, optarg);
 			break;
 		case 'R':
-			r = parse_uint(optarg, MAX_ROUNDS, &b->rounds);
+			r = bench_parse_uint(optarg, MAX_ROUNDS, &b->rounds);
 			break;
 		case 'n':
-			r = parse_uint(optarg, 10000000, &b->ops);
+			r = bench_parse_uint(optarg, 10000000, &b->ops);
 			break;
 		case 'N':
-			r = parse_uint(optarg, 10000000, &b->ops_large);
+			r = bench_parse_uint(optarg, 10000000, &b->ops_large);
 			break;
 		case 'L':
-			r = parse_uint(optarg, 10000000, &b->large_at);
+			r = bench_parse_uint(optarg, 10000000, &b->large_at);
 			break;
 		case 'm':
-			r = parse_uint(optarg, 10000000, &b->noop_ops);
+			r = bench_parse_uint(optarg, 10000000, &b->noop_ops);
 			break;
 		case 'l':
 			b->label = optarg;
@@ -1150,6 +1080,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvp-bench: work directory kept: %s\n",
 			b->work);
 	else
-		rm_tree(b->work);
+		bench_rm_tree(b->work);
 	return b->failures ? 1 : 0;
 }

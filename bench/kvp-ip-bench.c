@@ -114,41 +114,21 @@ static int network(struct bench *b)
 
 static pid_t spawn(const struct bench *b, enum daemon_id d)
 {
-	char devopt[320], runopt[320], stateopt[320];
-	char *argv[8];
-	int argc = 0;
+	struct bench_kvp_argv a;
+	char **argv = d == D_OURS ?
+			      bench_kvp_argv(&a, b->ours, b->dev_dir,
+					     b->run_dir, BENCH_REF_STATE) :
+			      bench_kvp_argv(&a, b->ref, NULL, NULL, NULL);
 	pid_t pid;
-
-	if (d == D_OURS) {
-		snprintf(devopt, sizeof(devopt), "--dev-dir=%s", b->dev_dir);
-		snprintf(runopt, sizeof(runopt), "--run-dir=%s", b->run_dir);
-		snprintf(stateopt, sizeof(stateopt), "--state-dir=%s",
-			 BENCH_REF_STATE);
-		argv[argc++] = (char *)b->ours;
-		argv[argc++] = "-n";
-		argv[argc++] = devopt;
-		argv[argc++] = runopt;
-		argv[argc++] = stateopt;
-		argv[argc++] = "--log=stderr";
-	} else {
-		argv[argc++] = (char *)b->ref;
-		argv[argc++] = "-n";
-	}
-	argv[argc] = NULL;
 
 	fflush(NULL);
 	pid = fork();
 	if (pid != 0)
 		return pid;
 	{
-		int fd = open(b->log[d], O_WRONLY | O_CREAT | O_APPEND, 0644);
 		int r;
 
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
+		bench_redirect(b->log[d]);
 		r = bench_private_state(b->state);
 		if (r >= 0)
 			r = bench_enter_netns(b->ns);
@@ -196,7 +176,7 @@ static int one_run(struct bench *b, enum daemon_id d, unsigned int round)
 	struct hvsim_cdev *cd = NULL;
 	unsigned int n = b->ops[d], warmup = HV_MAX(n / 20, 2u);
 	uint64_t start = 0;
-	int r, status;
+	int r;
 	pid_t pid;
 
 	r = hvsim_cdev_new(b->sock, HVSIM_CDEV_KVP, &cd);
@@ -208,18 +188,9 @@ static int one_run(struct bench *b, enum daemon_id d, unsigned int round)
 		r = -errno;
 		goto out;
 	}
-	for (unsigned int waited = 0;; waited += 100) {
-		r = hvsim_cdev_wait_ready(cd, 100);
-		if (r == 0)
-			break;
-		if (bench_exited(pid, &status)) {
-			pid = -1;
-			r = -ECHILD;
-			goto out;
-		}
-		if (waited >= START_TIMEOUT_MS)
-			goto out;
-	}
+	r = bench_wait_cdev_ready(cd, &pid, START_TIMEOUT_MS);
+	if (r < 0)
+		goto out;
 	for (unsigned int k = 0; k < warmup + n; k++) {
 		uint64_t t0, t1;
 		ssize_t len;
@@ -257,26 +228,17 @@ struct summary {
 static void summarize(const struct bench *b, enum daemon_id d,
 		      struct summary *sum)
 {
-	double med[MAX_ROUNDS], p99[MAX_ROUNDS], ops[MAX_ROUNDS];
+	struct bench_stats st[MAX_ROUNDS];
 	unsigned int n = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned int i = 0; i < b->rounds; i++) {
 		sum->bad += b->bad[d][i];
-		if (!b->st[d][i].n)
-			continue;
-		med[n] = b->st[d][i].median_ms;
-		p99[n] = b->st[d][i].p99_ms;
-		ops[n] = b->st[d][i].ops_per_s;
-		sum->s.n = b->st[d][i].n;
-		n++;
+		if (b->st[d][i].n)
+			st[n++] = b->st[d][i];
 	}
 	sum->runs = n;
-	if (!n)
-		return;
-	sum->s.median_ms = bench_median(med, n);
-	sum->s.p99_ms = bench_median(p99, n);
-	sum->s.ops_per_s = bench_median(ops, n);
+	sum->s = bench_stats_median(st, n);
 }
 
 static int write_json(const struct bench *b, const struct summary *sum,
@@ -286,12 +248,8 @@ static int write_json(const struct bench *b, const struct summary *sum,
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"label\": ");
-	bench_json_str(f, b->label);
-	fprintf(f, ",\n  \"cpus_allowed\": ");
-	bench_json_str(f, affinity);
-	fprintf(f, ",\n  \"pinned\": %s,\n  \"rounds\": %u,\n",
-		ncpus == 1 ? "true" : "false", b->rounds);
+	bench_json_head(f, b->label, affinity, ncpus);
+	fprintf(f, ",\n  \"rounds\": %u,\n", b->rounds);
 	fprintf(f, "  \"interfaces\": %d,\n  \"mac\": \"%s\",\n", NIFS, MAC);
 	fprintf(f, "  \"results\": [");
 	for (int d = 0; d < D_MAX; d++) {
@@ -301,12 +259,8 @@ static int write_json(const struct bench *b, const struct summary *sum,
 			d ? "," : "", daemon_names[d], sum[d].runs);
 		fprintf(f, "\"bad_replies\": %u, \"ip_addr\": ", sum[d].bad);
 		bench_json_str(f, b->reply_ip[d]);
-		fprintf(f, ", \"n\": %u, \"median_ms\": ", sum[d].s.n);
-		bench_json_num(f, sum[d].s.median_ms);
-		fprintf(f, ", \"p99_ms\": ");
-		bench_json_num(f, sum[d].s.p99_ms);
-		fprintf(f, ", \"ops_per_s\": ");
-		bench_json_num(f, sum[d].s.ops_per_s);
+		fprintf(f, ", ");
+		bench_json_stats(f, &sum[d].s, "ops_per_s");
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ],\n  \"ratio_ref_over_ours\": ");
@@ -339,19 +293,6 @@ static int setup_paths(struct bench *b)
 	if (mkdir(b->dev_dir, 0755) < 0 || mkdir(vm, 0755) < 0 ||
 	    mkdir(b->state, 0755) < 0 || mkdir(b->run_dir, 0755) < 0)
 		return -errno;
-	return 0;
-}
-
-static int parse_uint(const char *arg, unsigned int max, unsigned int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || v == 0 || v > max)
-		return -EINVAL;
-	*ret = (unsigned int)v;
 	return 0;
 }
 
@@ -410,13 +351,13 @@ int main(int argc, char **argv)
 			b->shim = optarg;
 			break;
 		case 'R':
-			r = parse_uint(optarg, MAX_ROUNDS, &b->rounds);
+			r = bench_parse_uint(optarg, MAX_ROUNDS, &b->rounds);
 			break;
 		case 'n':
-			r = parse_uint(optarg, 10000000, &b->ops[D_OURS]);
+			r = bench_parse_uint(optarg, 10000000, &b->ops[D_OURS]);
 			break;
 		case 'N':
-			r = parse_uint(optarg, 10000000, &b->ops[D_REF]);
+			r = bench_parse_uint(optarg, 10000000, &b->ops[D_REF]);
 			break;
 		case 'l':
 			b->label = optarg;

@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -147,27 +148,28 @@ ssize_t pread64(int fd, void *buf, size_t count, off_t offset);
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset);
 ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset);
 
-ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+/*
+ * The interposers below differ only in the libc name they stand for and
+ * how that one is called: each keeps its own next definition in *real.
+ */
+static ssize_t shim_pread(int fd, void *buf, size_t count, off_t offset,
+			  pread_fn *real, const char *name)
 {
-	static pread_fn real;
-
 	if (is_redirected(fd))
 		return read(fd, buf, count);
-	if (!real)
-		real = (pread_fn)next_symbol("pread");
-	return real(fd, buf, count, offset);
+	if (!*real)
+		*real = (pread_fn)next_symbol(name);
+	return (*real)(fd, buf, count, offset);
 }
 
-/* off_t is 64 bits on the 64-bit ABIs this shim is built for. */
-ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
+static ssize_t shim_pwrite(int fd, const void *buf, size_t count, off_t offset,
+			   pwrite_fn *real, const char *name)
 {
-	static pread_fn real;
-
 	if (is_redirected(fd))
-		return read(fd, buf, count);
-	if (!real)
-		real = (pread_fn)next_symbol("pread64");
-	return real(fd, buf, count, offset);
+		return write(fd, buf, count);
+	if (!*real)
+		*real = (pwrite_fn)next_symbol(name);
+	return (*real)(fd, buf, count, offset);
 }
 
 static mode_t open_mode(int flags, va_list ap)
@@ -177,141 +179,142 @@ static mode_t open_mode(int flags, va_list ap)
 	return 0;
 }
 
-int open(const char *path, int flags, ...)
+/* dirfd for the open() forms, which take none. */
+#define NO_DIRFD INT_MIN
+
+/* open, open64, openat, openat64: ap holds the mode, if any. */
+static int shim_open(int dirfd, const char *path, int flags, va_list ap,
+		     void **real, const char *name)
 {
-	static open_fn real;
 	const char *sock = redirect_target(path);
-	va_list ap;
 	mode_t mode;
 
 	if (sock)
 		return sim_open(sock, flags);
-	if (!real)
-		real = (open_fn)next_symbol("open");
-	va_start(ap, flags);
+	if (!*real)
+		*real = next_symbol(name);
 	mode = open_mode(flags, ap);
-	va_end(ap);
-	return real(path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-	static open_fn real;
-	const char *sock = redirect_target(path);
-	va_list ap;
-	mode_t mode;
-
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (open_fn)next_symbol("open64");
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return real(path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	static openat_fn real;
-	const char *sock = redirect_target(path);
-	va_list ap;
-	mode_t mode;
-
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (openat_fn)next_symbol("openat");
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return real(dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	static openat_fn real;
-	const char *sock = redirect_target(path);
-	va_list ap;
-	mode_t mode;
-
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (openat_fn)next_symbol("openat64");
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return real(dirfd, path, flags, mode);
+	if (dirfd == NO_DIRFD)
+		return ((open_fn)*real)(path, flags, mode);
+	return ((openat_fn)*real)(dirfd, path, flags, mode);
 }
 
 /* The _FORTIFY_SOURCE entry points, used when the mode is not needed. */
-int __open_2(const char *path, int flags)
+static int shim_open_2(int dirfd, const char *path, int flags, void **real,
+		       const char *name)
 {
-	static open2_fn real;
 	const char *sock = redirect_target(path);
 
 	if (sock)
 		return sim_open(sock, flags);
-	if (!real)
-		real = (open2_fn)next_symbol("__open_2");
-	return real(path, flags);
+	if (!*real)
+		*real = next_symbol(name);
+	if (dirfd == NO_DIRFD)
+		return ((open2_fn)*real)(path, flags);
+	return ((openat2_fn)*real)(dirfd, path, flags);
 }
 
-int __open64_2(const char *path, int flags)
+ssize_t pread(int fd, void *buf, size_t count, off_t offset)
 {
-	static open2_fn real;
-	const char *sock = redirect_target(path);
+	static pread_fn real;
 
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (open2_fn)next_symbol("__open64_2");
-	return real(path, flags);
+	return shim_pread(fd, buf, count, offset, &real, "pread");
 }
 
-int __openat_2(int dirfd, const char *path, int flags)
+/* off_t is 64 bits on the 64-bit ABIs this shim is built for. */
+ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
 {
-	static openat2_fn real;
-	const char *sock = redirect_target(path);
+	static pread_fn real;
 
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (openat2_fn)next_symbol("__openat_2");
-	return real(dirfd, path, flags);
-}
-
-int __openat64_2(int dirfd, const char *path, int flags)
-{
-	static openat2_fn real;
-	const char *sock = redirect_target(path);
-
-	if (sock)
-		return sim_open(sock, flags);
-	if (!real)
-		real = (openat2_fn)next_symbol("__openat64_2");
-	return real(dirfd, path, flags);
+	return shim_pread(fd, buf, count, offset, &real, "pread64");
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
 {
 	static pwrite_fn real;
 
-	if (is_redirected(fd))
-		return write(fd, buf, count);
-	if (!real)
-		real = (pwrite_fn)next_symbol("pwrite");
-	return real(fd, buf, count, offset);
+	return shim_pwrite(fd, buf, count, offset, &real, "pwrite");
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset)
 {
 	static pwrite_fn real;
 
-	if (is_redirected(fd))
-		return write(fd, buf, count);
-	if (!real)
-		real = (pwrite_fn)next_symbol("pwrite64");
-	return real(fd, buf, count, offset);
+	return shim_pwrite(fd, buf, count, offset, &real, "pwrite64");
+}
+
+int open(const char *path, int flags, ...)
+{
+	static void *real;
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = shim_open(NO_DIRFD, path, flags, ap, &real, "open");
+	va_end(ap);
+	return fd;
+}
+
+int open64(const char *path, int flags, ...)
+{
+	static void *real;
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = shim_open(NO_DIRFD, path, flags, ap, &real, "open64");
+	va_end(ap);
+	return fd;
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	static void *real;
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = shim_open(dirfd, path, flags, ap, &real, "openat");
+	va_end(ap);
+	return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	static void *real;
+	va_list ap;
+	int fd;
+
+	va_start(ap, flags);
+	fd = shim_open(dirfd, path, flags, ap, &real, "openat64");
+	va_end(ap);
+	return fd;
+}
+
+int __open_2(const char *path, int flags)
+{
+	static void *real;
+
+	return shim_open_2(NO_DIRFD, path, flags, &real, "__open_2");
+}
+
+int __open64_2(const char *path, int flags)
+{
+	static void *real;
+
+	return shim_open_2(NO_DIRFD, path, flags, &real, "__open64_2");
+}
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	static void *real;
+
+	return shim_open_2(dirfd, path, flags, &real, "__openat_2");
+}
+
+int __openat64_2(int dirfd, const char *path, int flags)
+{
+	static void *real;
+
+	return shim_open_2(dirfd, path, flags, &real, "__openat64_2");
 }

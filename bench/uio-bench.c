@@ -8,7 +8,6 @@
  * daemon handles. Every reply is checked (trans_id, length, bytes).
  * CPU pinning is inherited: run under taskset.
  */
-#include <ftw.h>
 #include <getopt.h>
 #include <sys/stat.h>
 
@@ -41,12 +40,6 @@ static void fill(uint8_t *buf, size_t len, uint32_t seq)
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(seq * 31 + i * 7);
 	hv_put_le32(buf, seq);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
 static pid_t spawn_echo(const struct bench *b, const char *root)
@@ -147,7 +140,7 @@ out:
 	if (pid > 0)
 		bench_stop(pid, 5000);
 	hvsim_uio_free(u);
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rm_tree(root);
 	return r;
 }
 
@@ -158,51 +151,25 @@ static int write_json(const struct bench *b, const struct bench_stats *med)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"label\": ");
-	bench_json_str(f, b->label);
-	fprintf(f, ",\n  \"cpus_allowed\": ");
-	bench_json_str(f, b->affinity);
+	bench_json_head(f, b->label, b->affinity, b->ncpus);
 	fprintf(f,
-		",\n  \"pinned\": %s,\n  \"payload_bytes\": %u,\n"
+		",\n  \"payload_bytes\": %u,\n"
 		"  \"ring_size\": %u,\n  \"window\": %u,\n  \"rounds\": %u,\n",
-		b->ncpus == 1 ? "true" : "false", b->size, RING_SIZE, b->window,
-		b->rounds);
-	fprintf(f, "  \"median\": {\"n\": %u, \"median_ms\": ", med->n);
-	bench_json_num(f, med->median_ms);
-	fprintf(f, ", \"p99_ms\": ");
-	bench_json_num(f, med->p99_ms);
-	fprintf(f, ", \"msgs_per_s\": ");
-	bench_json_num(f, med->ops_per_s);
+		b->size, RING_SIZE, b->window, b->rounds);
+	fprintf(f, "  \"median\": {");
+	bench_json_stats(f, med, "msgs_per_s");
 	fprintf(f, ", \"mbytes_per_s\": ");
 	bench_json_num(f, med->ops_per_s * b->size / 1e6);
 	fprintf(f, "},\n  \"runs\": [");
 	for (i = 0; i < b->rounds; i++) {
 		if (!b->done[i])
 			continue;
-		fprintf(f, "%s{\"n\": %u, \"median_ms\": ", k++ ? ", " : "",
-			b->runs[i].n);
-		bench_json_num(f, b->runs[i].median_ms);
-		fprintf(f, ", \"p99_ms\": ");
-		bench_json_num(f, b->runs[i].p99_ms);
-		fprintf(f, ", \"msgs_per_s\": ");
-		bench_json_num(f, b->runs[i].ops_per_s);
+		fprintf(f, "%s{", k++ ? ", " : "");
+		bench_json_stats(f, &b->runs[i], "msgs_per_s");
 		fprintf(f, "}");
 	}
 	fprintf(f, "]\n}\n");
 	return fclose(f) == 0 ? 0 : -errno;
-}
-
-static int parse_uint(const char *arg, unsigned int max, unsigned int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || v == 0 || v > max)
-		return -EINVAL;
-	*ret = (unsigned int)v;
-	return 0;
 }
 
 static void usage(void)
@@ -235,7 +202,7 @@ int main(int argc, char **argv)
 	static struct bench bb;
 	struct bench *b = &bb;
 	struct bench_stats med = { 0 };
-	double v[3][MAX_ROUNDS];
+	struct bench_stats v[MAX_ROUNDS];
 	unsigned int i, n = 0, failures = 0;
 	int c, r = 0;
 
@@ -250,16 +217,16 @@ int main(int argc, char **argv)
 			b->echo = optarg;
 			break;
 		case 's':
-			r = parse_uint(optarg, MAX_PAYLOAD, &b->size);
+			r = bench_parse_uint(optarg, MAX_PAYLOAD, &b->size);
 			break;
 		case 'n':
-			r = parse_uint(optarg, 100000000, &b->messages);
+			r = bench_parse_uint(optarg, 100000000, &b->messages);
 			break;
 		case 'R':
-			r = parse_uint(optarg, MAX_ROUNDS, &b->rounds);
+			r = bench_parse_uint(optarg, MAX_ROUNDS, &b->rounds);
 			break;
 		case 'w':
-			r = parse_uint(optarg, 64, &b->window);
+			r = bench_parse_uint(optarg, 64, &b->window);
 			break;
 		case 'l':
 			b->label = optarg;
@@ -299,17 +266,9 @@ int main(int argc, char **argv)
 			continue;
 		}
 		b->done[i] = true;
-		v[0][n] = b->runs[i].median_ms;
-		v[1][n] = b->runs[i].p99_ms;
-		v[2][n] = b->runs[i].ops_per_s;
-		n++;
+		v[n++] = b->runs[i];
 	}
-	if (n) {
-		med.n = b->messages;
-		med.median_ms = bench_median(v[0], n);
-		med.p99_ms = bench_median(v[1], n);
-		med.ops_per_s = bench_median(v[2], n);
-	}
+	med = bench_stats_median(v, n);
 	printf("\nUIO, %s: %s (CPUs %s); %u-byte payload, window %u, "
 	       "%u round(s) of %u messages, medians over rounds\n",
 	       b->label,

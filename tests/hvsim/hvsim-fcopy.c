@@ -16,17 +16,6 @@
 #include "hvsim-fcopy.h"
 #include "hvsim-internal.h"
 
-/* IC header fields, offsets in the payload (§1.2). */
-#define IC_MSGTYPE 12
-#define IC_MSGSIZE 18
-#define IC_STATUS 20
-#define IC_FLAGS 25
-#define IC_FLAGS_RESPONSE (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE)
-/* Negotiate body (§1.3), offsets in the payload. */
-#define NEGO_FWCNT (ICMSG_HDR + 0)
-#define NEGO_SVCCNT (ICMSG_HDR + 2)
-#define NEGO_DATA (ICMSG_HDR + 8)
-
 /* fcopy bodies (§1.5), offsets from the fcopy header. */
 #define F_OP 0
 #define F_HDR_LEN 36
@@ -62,15 +51,13 @@ _Static_assert(sizeof(struct hv_do_fcopy) == F_WRITE_LEN, "write");
 static const uint32_t fcopy_fw[] = { HV_IC_VERSION(3, 0) };
 static const uint32_t fcopy_svc[] = { HV_IC_VERSION(1, 1) };
 
+_Static_assert(HVSIM_FCOPY_OFFER_MAX == HVSIM_OFFER_MAX, "offer");
+
 struct hvsim_fcopy {
 	struct hvsim_uio *u; /* one of these two */
 	struct hvsim_cdev *cd;
 	int timeout_ms;
-	uint32_t offer_fw[HVSIM_FCOPY_OFFER_MAX];
-	uint32_t offer_svc[HVSIM_FCOPY_OFFER_MAX];
-	size_t noffer_fw, noffer_svc;
-	bool negotiated;
-	uint32_t fw, svc;
+	struct hvsim_offer offer;
 	unsigned nego_opens; /* UIO: the guest connection we negotiated with */
 	uint8_t txid;
 	uint64_t trans_id, first_trans_id;
@@ -122,10 +109,8 @@ static struct hvsim_fcopy *fcopy_alloc(void)
 	if (!f)
 		return NULL;
 	f->timeout_ms = HVSIM_FCOPY_HOST_TIMEOUT_MS;
-	memcpy(f->offer_fw, fcopy_fw, sizeof(fcopy_fw));
-	f->noffer_fw = ARRAY_SIZE(fcopy_fw);
-	memcpy(f->offer_svc, fcopy_svc, sizeof(fcopy_svc));
-	f->noffer_svc = ARRAY_SIZE(fcopy_svc);
+	hvsim_offer_set(&f->offer, fcopy_fw, ARRAY_SIZE(fcopy_fw), fcopy_svc,
+			ARRAY_SIZE(fcopy_svc));
 	/* Any start will do; not 0, which a guest might send blindly. */
 	f->trans_id = f->first_trans_id = 0x1000;
 	return f;
@@ -176,29 +161,13 @@ void hvsim_fcopy_set_timeout(struct hvsim_fcopy *f, int timeout_ms)
 int hvsim_fcopy_set_offer(struct hvsim_fcopy *f, const uint32_t *fw, size_t nfw,
 			  const uint32_t *svc, size_t nsvc)
 {
-	if (nfw > HVSIM_FCOPY_OFFER_MAX || nsvc > HVSIM_FCOPY_OFFER_MAX ||
-	    (nfw && !fw) || (nsvc && !svc))
-		return -EINVAL;
-	if (nfw)
-		memcpy(f->offer_fw, fw, nfw * sizeof(*fw));
-	if (nsvc)
-		memcpy(f->offer_svc, svc, nsvc * sizeof(*svc));
-	f->noffer_fw = nfw;
-	f->noffer_svc = nsvc;
-	f->negotiated = false;
-	return 0;
+	return hvsim_offer_set(&f->offer, fw, nfw, svc, nsvc);
 }
 
 bool hvsim_fcopy_negotiated(const struct hvsim_fcopy *f, uint32_t *fw,
 			    uint32_t *svc)
 {
-	if (f->negotiated) {
-		if (fw)
-			*fw = f->fw;
-		if (svc)
-			*svc = f->svc;
-	}
-	return f->negotiated;
+	return hvsim_offer_negotiated(&f->offer, fw, svc);
 }
 
 enum hvsim_fcopy_path hvsim_fcopy_last_path(const struct hvsim_fcopy *f)
@@ -371,55 +340,6 @@ static ssize_t uio_exchange(struct hvsim_fcopy *f, const void *pkt, size_t len,
 /* ---------------------------------------------------------------------- */
 /* chardev: the legacy hv_fcopy driver between host and daemon (§5.2).    */
 
-static void put_version(uint8_t *p, uint32_t v)
-{
-	hv_put_le16(p, HV_IC_VERSION_MAJOR(v));
-	hv_put_le16(p + 2, HV_IC_VERSION_MINOR(v));
-}
-
-/* Our first version (priority order) that the host's slice holds. */
-static bool k_pick(const uint32_t *ours, size_t n, const uint8_t *host,
-		   size_t count, uint32_t *ret)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < count; j++)
-			if (HV_IC_VERSION(hv_le16(host + 4 * j),
-					  hv_le16(host + 4 * j + 2)) ==
-			    ours[i]) {
-				*ret = ours[i];
-				return true;
-			}
-	return false;
-}
-
-/* vmbus_prep_negotiate_resp as §1.3 describes it. */
-static void k_negotiate(struct hvsim_fcopy *f, size_t len)
-{
-	uint8_t *b = f->kbuf;
-	uint16_t fc, sc;
-	uint32_t fw, svc;
-	bool found = false;
-
-	if (len < NEGO_SVCCNT + 2)
-		return;
-	hv_put_le16(b + IC_MSGSIZE, 0x10);
-	fc = hv_le16(b + NEGO_FWCNT);
-	sc = hv_le16(b + NEGO_SVCCNT);
-	/* An unmatched slot carries the host's count as major: a quirk. */
-	fw = HV_IC_VERSION(fc, 0);
-	svc = HV_IC_VERSION(sc, 0);
-	if (fc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
-	    sc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
-	    len >= NEGO_DATA + 4 * ((size_t)fc + sc) &&
-	    k_pick(fcopy_fw, ARRAY_SIZE(fcopy_fw), b + NEGO_DATA, fc, &fw))
-		found = k_pick(fcopy_svc, ARRAY_SIZE(fcopy_svc),
-			       b + NEGO_DATA + 4 * (size_t)fc, sc, &svc);
-	hv_put_le16(b + NEGO_FWCNT, found ? 1 : 0);
-	hv_put_le16(b + NEGO_SVCCNT, found ? 1 : 0);
-	put_version(b + NEGO_DATA, fw);
-	put_version(b + NEGO_DATA + 4, svc);
-}
-
 /* fcopy_send_data: the daemon's message for the packet in kbuf. */
 static void k_build_daemon_msg(struct hvsim_fcopy *f, size_t len)
 {
@@ -519,7 +439,9 @@ static ssize_t k_exchange(struct hvsim_fcopy *f, const void *pkt, size_t len,
 	}
 	type = hv_le16(f->kbuf + IC_MSGTYPE);
 	if (type == ICMSGTYPE_NEGOTIATE) {
-		k_negotiate(f, len);
+		hvsim_ic_kernel_negotiate(f->kbuf, len, fcopy_fw,
+					  ARRAY_SIZE(fcopy_fw), fcopy_svc,
+					  ARRAY_SIZE(fcopy_svc));
 		f->path = HVSIM_FCOPY_PATH_KERNEL;
 	} else if (type == ICMSGTYPE_FCOPY && len >= ICMSG_HDR + F_HDR_LEN) {
 		r = k_fcopy(f, len);
@@ -563,29 +485,21 @@ int hvsim_fcopy_hibernate(struct hvsim_fcopy *f)
 
 int hvsim_fcopy_negotiate(struct hvsim_fcopy *f)
 {
-	struct hvsim_ic_nego nego;
 	ssize_t len, n;
 	int r;
 
-	len = hvsim_ic_build_negotiate(f->npkt, sizeof(f->npkt), f->txid++,
-				       f->offer_fw, f->noffer_fw, f->offer_svc,
-				       f->noffer_svc);
+	len = hvsim_offer_build(&f->offer, f->npkt, sizeof(f->npkt), f->txid++);
 	if (len < 0)
 		return (int)len;
 	n = hvsim_fcopy_exchange(f, f->npkt, (size_t)len, f->nrep,
 				 sizeof(f->nrep));
 	if (n < 0)
 		return (int)n;
-	r = hvsim_ic_check_negotiate(f->npkt, (size_t)len, f->nrep, (size_t)n,
-				     &nego, f->last_error,
-				     sizeof(f->last_error));
+	r = hvsim_offer_check(&f->offer, f->npkt, (size_t)len, f->nrep,
+			      (size_t)n, NULL, f->last_error,
+			      sizeof(f->last_error));
 	if (r < 0)
 		return r;
-	if (!nego.found)
-		return -EPROTO;
-	f->negotiated = true;
-	f->fw = nego.fw;
-	f->svc = nego.svc;
 	if (f->u)
 		f->nego_opens = hvsim_uio_stats(f->u)->opens;
 	f->stats.negotiations++;
@@ -597,10 +511,10 @@ static int ensure_negotiated(struct hvsim_fcopy *f)
 {
 	if (f->u && !hvsim_uio_is_open(f->u))
 		return -ENOTCONN;
-	if (f->negotiated &&
+	if (f->offer.negotiated &&
 	    (!f->u || f->nego_opens == hvsim_uio_stats(f->u)->opens))
 		return 0;
-	f->negotiated = false;
+	f->offer.negotiated = false;
 	return hvsim_fcopy_negotiate(f);
 }
 

@@ -11,27 +11,11 @@
 
 #include "hvsim-internal.h"
 
-/* §1.2 offsets inside the payload. */
 #define PIPE_FLAGS 0
 #define PIPE_MSGSIZE 4
-#define IC_VERFRAME 8
-#define IC_MSGTYPE 12
-#define IC_VERMSG 14
-#define IC_MSGSIZE 18
-#define IC_STATUS 20
-#define IC_TXID 24
-#define IC_FLAGS 25
-#define IC_HDR_END 28
-/* §1.3 offsets of the negotiate body. */
-#define NEGO_FWCNT (IC_HDR_END + 0)
-#define NEGO_SVCCNT (IC_HDR_END + 2)
-#define NEGO_DATA (IC_HDR_END + 8)
 #define NEGO_MAX_COUNT 100
 
-#define IC_FLAGS_REQUEST (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_REQUEST)
-#define IC_FLAGS_RESPONSE (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE)
-
-static void put_version(uint8_t *p, uint32_t v)
+void hvsim_ic_put_version(uint8_t *p, uint32_t v)
 {
 	hv_put_le16(p, HV_IC_VERSION_MAJOR(v));
 	hv_put_le16(p + 2, HV_IC_VERSION_MINOR(v));
@@ -68,9 +52,9 @@ ssize_t hvsim_ic_build(void *buf, size_t size, const struct hvsim_ic_msg *m,
 	hv_put_le32(b + PIPE_FLAGS, m->pipe_flags);
 	hv_put_le32(b + PIPE_MSGSIZE,
 		    (uint32_t)(sizeof(struct hv_icmsg_hdr) + body_len));
-	put_version(b + IC_VERFRAME, m->fw_version);
+	hvsim_ic_put_version(b + IC_VERFRAME, m->fw_version);
 	hv_put_le16(b + IC_MSGTYPE, m->msgtype);
-	put_version(b + IC_VERMSG, m->msg_version);
+	hvsim_ic_put_version(b + IC_VERMSG, m->msg_version);
 	hv_put_le16(b + IC_MSGSIZE, (uint16_t)body_len);
 	hv_put_le32(b + IC_STATUS, m->status);
 	b[IC_TXID] = m->txid;
@@ -111,9 +95,9 @@ ssize_t hvsim_ic_build_negotiate(void *buf, size_t size, uint8_t txid,
 	hv_put_le16(b + NEGO_FWCNT, (uint16_t)nfw);
 	hv_put_le16(b + NEGO_SVCCNT, (uint16_t)nsvc);
 	for (i = 0; i < nfw; i++)
-		put_version(b + NEGO_DATA + 4 * i, fw[i]);
+		hvsim_ic_put_version(b + NEGO_DATA + 4 * i, fw[i]);
 	for (i = 0; i < nsvc; i++)
-		put_version(b + NEGO_DATA + 4 * (nfw + i), svc[i]);
+		hvsim_ic_put_version(b + NEGO_DATA + 4 * (nfw + i), svc[i]);
 	return (ssize_t)(IC_HDR_END + body);
 }
 
@@ -272,5 +256,100 @@ int hvsim_ic_negotiate_expect(const void *req, size_t req_len,
 	res.found = true;
 out:
 	*ret = res;
+	return 0;
+}
+
+/* Our first version (priority order) that the host's slice holds. */
+static bool k_pick(const uint32_t *ours, size_t n, const uint8_t *host,
+		   size_t count, uint32_t *ret)
+{
+	for (size_t i = 0; i < n; i++)
+		if (offered(host, count, ours[i])) {
+			*ret = ours[i];
+			return true;
+		}
+	return false;
+}
+
+void hvsim_ic_kernel_negotiate(uint8_t *b, size_t len, const uint32_t *fw,
+			       size_t nfw, const uint32_t *svc, size_t nsvc)
+{
+	uint16_t fc, sc;
+	uint32_t fw_ver, svc_ver;
+	bool found = false;
+
+	if (len < NEGO_SVCCNT + 2)
+		return;
+	hv_put_le16(b + IC_MSGSIZE, 0x10);
+	fc = hv_le16(b + NEGO_FWCNT);
+	sc = hv_le16(b + NEGO_SVCCNT);
+	/* An unmatched slot carries the host's count as major: a quirk. */
+	fw_ver = HV_IC_VERSION(fc, 0);
+	svc_ver = HV_IC_VERSION(sc, 0);
+	if (fc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
+	    sc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
+	    len >= NEGO_DATA + 4 * ((size_t)fc + sc) &&
+	    k_pick(fw, nfw, b + NEGO_DATA, fc, &fw_ver))
+		found = k_pick(svc, nsvc, b + NEGO_DATA + 4 * (size_t)fc, sc,
+			       &svc_ver);
+	hv_put_le16(b + NEGO_FWCNT, found ? 1 : 0);
+	hv_put_le16(b + NEGO_SVCCNT, found ? 1 : 0);
+	hvsim_ic_put_version(b + NEGO_DATA, fw_ver);
+	hvsim_ic_put_version(b + NEGO_DATA + 4, svc_ver);
+}
+
+int hvsim_offer_set(struct hvsim_offer *o, const uint32_t *fw, size_t nfw,
+		    const uint32_t *svc, size_t nsvc)
+{
+	if (nfw > HVSIM_OFFER_MAX || nsvc > HVSIM_OFFER_MAX || (nfw && !fw) ||
+	    (nsvc && !svc))
+		return -EINVAL;
+	if (nfw)
+		memcpy(o->fw, fw, nfw * sizeof(*fw));
+	if (nsvc)
+		memcpy(o->svc, svc, nsvc * sizeof(*svc));
+	o->nfw = nfw;
+	o->nsvc = nsvc;
+	o->negotiated = false;
+	return 0;
+}
+
+bool hvsim_offer_negotiated(const struct hvsim_offer *o, uint32_t *fw,
+			    uint32_t *svc)
+{
+	if (o->negotiated) {
+		if (fw)
+			*fw = o->agreed_fw;
+		if (svc)
+			*svc = o->agreed_svc;
+	}
+	return o->negotiated;
+}
+
+ssize_t hvsim_offer_build(const struct hvsim_offer *o, void *buf, size_t size,
+			  uint8_t txid)
+{
+	return hvsim_ic_build_negotiate(buf, size, txid, o->fw, o->nfw, o->svc,
+					o->nsvc);
+}
+
+int hvsim_offer_check(struct hvsim_offer *o, const void *req, size_t req_len,
+		      const void *reply, size_t reply_len,
+		      struct hvsim_ic_nego *ret, char *why, size_t why_size)
+{
+	struct hvsim_ic_nego nego;
+	int r;
+
+	r = hvsim_ic_check_negotiate(req, req_len, reply, reply_len, &nego, why,
+				     why_size);
+	if (r < 0)
+		return r;
+	if (ret)
+		*ret = nego;
+	if (!nego.found)
+		return -EPROTO;
+	o->negotiated = true;
+	o->agreed_fw = nego.fw;
+	o->agreed_svc = nego.svc;
 	return 0;
 }

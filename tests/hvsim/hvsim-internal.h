@@ -39,4 +39,61 @@ int hvsim_outq(int fd);
 /* Is the peer of fd gone (POLLHUP)? */
 bool hvsim_peer_gone(int fd);
 
+/* §1.2 IC header fields, offsets in the payload (after the pipe header). */
+#define IC_VERFRAME 8
+#define IC_MSGTYPE 12
+#define IC_VERMSG 14
+#define IC_MSGSIZE 18
+#define IC_STATUS 20
+#define IC_TXID 24
+#define IC_FLAGS 25
+#define IC_HDR_END 28
+_Static_assert(IC_HDR_END == ICMSG_HDR, "IC header");
+/* §1.3 offsets of the negotiate body. */
+#define NEGO_FWCNT (IC_HDR_END + 0)
+#define NEGO_SVCCNT (IC_HDR_END + 2)
+#define NEGO_DATA (IC_HDR_END + 8)
+
+#define IC_FLAGS_REQUEST (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_REQUEST)
+#define IC_FLAGS_RESPONSE (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE)
+
+/* A version as the two le16 halves of §1.3's data slots. */
+void hvsim_ic_put_version(uint8_t *p, uint32_t v);
+
+/*
+ * The kernel's answer to a NEGOTIATE in buf (len bytes received), made
+ * in place as vmbus_prep_negotiate_resp does (§1.3): the first of fw and
+ * svc (the guest's, in priority order) that the host offered.
+ */
+void hvsim_ic_kernel_negotiate(uint8_t *buf, size_t len, const uint32_t *fw,
+			       size_t nfw, const uint32_t *svc, size_t nsvc);
+
+/* What a host offers in NEGOTIATE and what the guest agreed to. */
+#define HVSIM_OFFER_MAX 16u
+struct hvsim_offer {
+	uint32_t fw[HVSIM_OFFER_MAX];
+	uint32_t svc[HVSIM_OFFER_MAX];
+	size_t nfw, nsvc;
+	bool negotiated;
+	uint32_t agreed_fw, agreed_svc;
+};
+
+/* A new offer, to be negotiated again; -EINVAL if it does not fit. */
+int hvsim_offer_set(struct hvsim_offer *o, const uint32_t *fw, size_t nfw,
+		    const uint32_t *svc, size_t nsvc);
+/* The agreed versions, if any (either pointer may be NULL). */
+bool hvsim_offer_negotiated(const struct hvsim_offer *o, uint32_t *fw,
+			    uint32_t *svc);
+/* The NEGOTIATE request for the offer. */
+ssize_t hvsim_offer_build(const struct hvsim_offer *o, void *buf, size_t size,
+			  uint8_t txid);
+/*
+ * Check the guest's reply to hvsim_offer_build()'s request and record
+ * the agreement: -EPROTO when the guest refused (ret still filled in),
+ * else hvsim_ic_check_negotiate()'s answer.
+ */
+int hvsim_offer_check(struct hvsim_offer *o, const void *req, size_t req_len,
+		      const void *reply, size_t reply_len,
+		      struct hvsim_ic_nego *ret, char *why, size_t why_size);
+
 #endif

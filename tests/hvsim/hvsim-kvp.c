@@ -22,18 +22,6 @@
 
 #include "hvsim-internal.h"
 
-/* IC header fields, offsets in the payload (§1.2). */
-#define IC_MSGTYPE 12
-#define IC_MSGSIZE 18
-#define IC_STATUS 20
-#define IC_FLAGS 25
-#define IC_FLAGS_RESPONSE (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE)
-
-/* Negotiate body (§1.3), offsets in the payload. */
-#define NEGO_FWCNT (ICMSG_HDR + 0)
-#define NEGO_SVCCNT (ICMSG_HDR + 2)
-#define NEGO_DATA (ICMSG_HDR + 8)
-
 /* struct hv_kvp_msg (§1.5), offsets from its start. */
 #define M_OP 0
 #define M_POOL 1
@@ -126,14 +114,12 @@ static const struct ip_field {
 	{ IPV_ADAPTER, MAX_ADAPTER_ID_SIZE },
 };
 
+_Static_assert(HVSIM_KVP_OFFER_MAX == HVSIM_OFFER_MAX, "offer");
+
 struct hvsim_kvp {
 	struct hvsim_cdev *cd;
 	int nego_wait_ms;
-	uint32_t offer_fw[HVSIM_KVP_OFFER_MAX];
-	uint32_t offer_svc[HVSIM_KVP_OFFER_MAX];
-	size_t noffer_fw, noffer_svc;
-	bool negotiated;
-	uint32_t fw, svc;
+	struct hvsim_offer offer;
 	uint8_t txid;
 	enum hvsim_kvp_path path;
 	bool have_request, have_reply;
@@ -204,10 +190,8 @@ int hvsim_kvp_new(struct hvsim_cdev *cd, struct hvsim_kvp **ret)
 		return -ENOMEM;
 	k->cd = cd;
 	k->nego_wait_ms = HVSIM_KVP_NEGO_WAIT_MS;
-	memcpy(k->offer_fw, kernel_fw, sizeof(kernel_fw));
-	k->noffer_fw = ARRAY_SIZE(kernel_fw);
-	memcpy(k->offer_svc, kernel_svc, sizeof(kernel_svc));
-	k->noffer_svc = ARRAY_SIZE(kernel_svc);
+	hvsim_offer_set(&k->offer, kernel_fw, ARRAY_SIZE(kernel_fw), kernel_svc,
+			ARRAY_SIZE(kernel_svc));
 	*ret = k;
 	return 0;
 }
@@ -231,29 +215,13 @@ void hvsim_kvp_set_nego_wait(struct hvsim_kvp *k, int timeout_ms)
 int hvsim_kvp_set_offer(struct hvsim_kvp *k, const uint32_t *fw, size_t nfw,
 			const uint32_t *svc, size_t nsvc)
 {
-	if (nfw > HVSIM_KVP_OFFER_MAX || nsvc > HVSIM_KVP_OFFER_MAX ||
-	    (nfw && !fw) || (nsvc && !svc))
-		return -EINVAL;
-	if (nfw)
-		memcpy(k->offer_fw, fw, nfw * sizeof(*fw));
-	if (nsvc)
-		memcpy(k->offer_svc, svc, nsvc * sizeof(*svc));
-	k->noffer_fw = nfw;
-	k->noffer_svc = nsvc;
-	k->negotiated = false;
-	return 0;
+	return hvsim_offer_set(&k->offer, fw, nfw, svc, nsvc);
 }
 
 bool hvsim_kvp_negotiated(const struct hvsim_kvp *k, uint32_t *fw,
 			  uint32_t *svc)
 {
-	if (k->negotiated) {
-		if (fw)
-			*fw = k->fw;
-		if (svc)
-			*svc = k->svc;
-	}
-	return k->negotiated;
+	return hvsim_offer_negotiated(&k->offer, fw, svc);
 }
 
 enum hvsim_kvp_path hvsim_kvp_last_path(const struct hvsim_kvp *k)
@@ -460,57 +428,6 @@ static void k_respond(struct hvsim_kvp *k, uint32_t error)
 	hv_put_le32(hm + data, REG_SZ);
 }
 
-/* Pick the first of ours (priority order) that the host's slice holds. */
-static bool k_pick(const uint32_t *ours, size_t n, const uint8_t *host,
-		   size_t count, uint32_t *ret)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < count; j++)
-			if (HV_IC_VERSION(hv_le16(host + 4 * j),
-					  hv_le16(host + 4 * j + 2)) ==
-			    ours[i]) {
-				*ret = ours[i];
-				return true;
-			}
-	return false;
-}
-
-static void put_version(uint8_t *p, uint32_t v)
-{
-	hv_put_le16(p, HV_IC_VERSION_MAJOR(v));
-	hv_put_le16(p + 2, HV_IC_VERSION_MINOR(v));
-}
-
-/* vmbus_prep_negotiate_resp as §1.3 describes it. */
-static void k_negotiate(struct hvsim_kvp *k, size_t len)
-{
-	uint8_t *b = k->kbuf;
-	uint16_t fc, sc;
-	uint32_t fw, svc;
-	bool found = false;
-
-	if (len < NEGO_SVCCNT + 2)
-		return;
-	hv_put_le16(b + IC_MSGSIZE, 0x10);
-	fc = hv_le16(b + NEGO_FWCNT);
-	sc = hv_le16(b + NEGO_SVCCNT);
-	/* An unmatched slot carries the host's count as major: a quirk. */
-	fw = HV_IC_VERSION(fc, 0);
-	svc = HV_IC_VERSION(sc, 0);
-	if (fc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
-	    sc <= IC_VERSION_NEGOTIATION_MAX_VER_COUNT &&
-	    len >= NEGO_DATA + 4 * ((size_t)fc + sc) &&
-	    k_pick(kernel_fw, ARRAY_SIZE(kernel_fw), b + NEGO_DATA, fc, &fw))
-		found = k_pick(kernel_svc, ARRAY_SIZE(kernel_svc),
-			       b + NEGO_DATA + 4 * (size_t)fc, sc, &svc);
-	hv_put_le16(b + NEGO_FWCNT, found ? 1 : 0);
-	hv_put_le16(b + NEGO_SVCCNT, found ? 1 : 0);
-	put_version(b + NEGO_DATA, fw);
-	put_version(b + NEGO_DATA + 4, svc);
-}
-
 /* Until a daemon is registered: the kernel reads nothing before that. */
 static int k_wait_ready(struct hvsim_kvp *k, bool *waited)
 {
@@ -605,7 +522,9 @@ ssize_t hvsim_kvp_exchange(struct hvsim_kvp *k, const void *pkt, size_t len,
 	}
 	type = hv_le16(k->kbuf + IC_MSGTYPE);
 	if (type == ICMSGTYPE_NEGOTIATE) {
-		k_negotiate(k, len);
+		hvsim_ic_kernel_negotiate(k->kbuf, len, kernel_fw,
+					  ARRAY_SIZE(kernel_fw), kernel_svc,
+					  ARRAY_SIZE(kernel_svc));
 		k->path = HVSIM_KVP_PATH_KERNEL;
 	} else if (type == ICMSGTYPE_KVPEXCHANGE) {
 		r = k_kvp(k, &waited);
@@ -625,28 +544,20 @@ ssize_t hvsim_kvp_exchange(struct hvsim_kvp *k, const void *pkt, size_t len,
 
 int hvsim_kvp_negotiate(struct hvsim_kvp *k)
 {
-	struct hvsim_ic_nego nego;
 	ssize_t len, n;
 	int r;
 
-	len = hvsim_ic_build_negotiate(k->hpkt, sizeof(k->hpkt), k->txid++,
-				       k->offer_fw, k->noffer_fw, k->offer_svc,
-				       k->noffer_svc);
+	len = hvsim_offer_build(&k->offer, k->hpkt, sizeof(k->hpkt), k->txid++);
 	if (len < 0)
 		return (int)len;
 	n = hvsim_kvp_exchange(k, k->hpkt, (size_t)len, k->hrep,
 			       sizeof(k->hrep));
 	if (n < 0)
 		return (int)n;
-	r = hvsim_ic_check_negotiate(k->hpkt, (size_t)len, k->hrep, (size_t)n,
-				     &nego, NULL, 0);
+	r = hvsim_offer_check(&k->offer, k->hpkt, (size_t)len, k->hrep,
+			      (size_t)n, NULL, NULL, 0);
 	if (r < 0)
 		return r;
-	if (!nego.found)
-		return -EPROTO;
-	k->negotiated = true;
-	k->fw = nego.fw;
-	k->svc = nego.svc;
 	k->stats.negotiations++;
 	return 0;
 }
@@ -723,14 +634,14 @@ static int h_transact(struct hvsim_kvp *k, size_t body_len, uint32_t *status)
 		return -EINVAL;
 	/* Negotiating reuses hpkt: keep the message built there. */
 	memcpy(body, h_msg(k), body_len);
-	if (!k->negotiated) {
+	if (!k->offer.negotiated) {
 		r = hvsim_kvp_negotiate(k);
 		if (r < 0)
 			return r;
 	}
 	m.txid = k->txid++;
-	m.fw_version = k->fw;
-	m.msg_version = k->svc;
+	m.fw_version = k->offer.agreed_fw;
+	m.msg_version = k->offer.agreed_svc;
 	len = hvsim_ic_build(k->hpkt, sizeof(k->hpkt), &m, body, body_len);
 	if (len < 0)
 		return (int)len;

@@ -3,20 +3,16 @@
 #include "hvsim-shutdown.h"
 #include "hvsim-internal.h"
 
-#define IC_MSGTYPE 12
-#define IC_STATUS 20
 #define SD_BODY ICMSG_HDR
+
+_Static_assert(HVSIM_SHUTDOWN_OFFER_MAX == HVSIM_OFFER_MAX, "offer");
 
 struct hvsim_shutdown {
 	struct hvsim_uio *u;
 	int timeout_ms;
 	uint8_t txid;
 	uint64_t trans_id;
-	uint32_t offer_fw[HVSIM_SHUTDOWN_OFFER_MAX];
-	uint32_t offer_svc[HVSIM_SHUTDOWN_OFFER_MAX];
-	size_t noffer_fw, noffer_svc;
-	bool negotiated;
-	uint32_t fw, svc;
+	struct hvsim_offer offer;
 	struct hvsim_shutdown_stats stats;
 	uint8_t pkt[HVSIM_SHUTDOWN_PKT_MAX];
 	uint8_t reply[HVSIM_SHUTDOWN_PKT_MAX + 8];
@@ -61,24 +57,13 @@ int hvsim_shutdown_set_offer(struct hvsim_shutdown *s, const uint32_t *fw,
 {
 	if (nfw > HVSIM_SHUTDOWN_OFFER_MAX || nsvc > HVSIM_SHUTDOWN_OFFER_MAX)
 		return -E2BIG;
-	memcpy(s->offer_fw, fw, nfw * sizeof(*fw));
-	memcpy(s->offer_svc, svc, nsvc * sizeof(*svc));
-	s->noffer_fw = nfw;
-	s->noffer_svc = nsvc;
-	s->negotiated = false;
-	return 0;
+	return hvsim_offer_set(&s->offer, fw, nfw, svc, nsvc);
 }
 
 bool hvsim_shutdown_negotiated(const struct hvsim_shutdown *s, uint32_t *fw,
 			       uint32_t *svc)
 {
-	if (s->negotiated) {
-		if (fw)
-			*fw = s->fw;
-		if (svc)
-			*svc = s->svc;
-	}
-	return s->negotiated;
+	return hvsim_offer_negotiated(&s->offer, fw, svc);
 }
 
 ssize_t hvsim_shutdown_exchange(struct hvsim_shutdown *s, const void *pkt,
@@ -122,30 +107,20 @@ ssize_t hvsim_shutdown_exchange(struct hvsim_shutdown *s, const void *pkt,
 int hvsim_shutdown_negotiate(struct hvsim_shutdown *s,
 			     struct hvsim_ic_nego *ret)
 {
-	struct hvsim_ic_nego nego;
 	ssize_t len, n;
 	int r;
 
-	len = hvsim_ic_build_negotiate(s->pkt, sizeof(s->pkt), s->txid++,
-				       s->offer_fw, s->noffer_fw, s->offer_svc,
-				       s->noffer_svc);
+	len = hvsim_offer_build(&s->offer, s->pkt, sizeof(s->pkt), s->txid++);
 	if (len < 0)
 		return (int)len;
 	n = hvsim_shutdown_exchange(s, s->pkt, (size_t)len, s->reply,
 				    sizeof(s->reply), -1);
 	if (n < 0)
 		return (int)n;
-	r = hvsim_ic_check_negotiate(s->pkt, (size_t)len, s->reply, (size_t)n,
-				     &nego, NULL, 0);
+	r = hvsim_offer_check(&s->offer, s->pkt, (size_t)len, s->reply,
+			      (size_t)n, ret, NULL, 0);
 	if (r < 0)
 		return r;
-	if (ret)
-		*ret = nego;
-	if (!nego.found)
-		return -EPROTO;
-	s->negotiated = true;
-	s->fw = nego.fw;
-	s->svc = nego.svc;
 	s->stats.negotiations++;
 	return 0;
 }
@@ -198,7 +173,7 @@ int hvsim_shutdown_request(struct hvsim_shutdown *s,
 	ssize_t len, n;
 	int r;
 
-	if (!s->negotiated) {
+	if (!s->offer.negotiated) {
 		r = hvsim_shutdown_negotiate(s, NULL);
 		if (r < 0)
 			return r;

@@ -12,16 +12,6 @@
 #include "hvsim-internal.h"
 #include "hvsim-vss.h"
 
-/* IC header fields, offsets in the payload (§1.2). */
-#define IC_MSGTYPE 12
-#define IC_MSGSIZE 18
-#define IC_STATUS 20
-#define IC_FLAGS 25
-#define IC_FLAGS_RESPONSE (ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE)
-/* Negotiate body (§1.3), offsets in the payload. */
-#define NEGO_FWCNT (ICMSG_HDR + 0)
-#define NEGO_SVCCNT (ICMSG_HDR + 2)
-#define NEGO_DATA (ICMSG_HDR + 8)
 /* hv_vss_msg (§1.5), offsets from its start. */
 #define M_OP 0
 #define M_ERROR 0
@@ -42,7 +32,7 @@ static const uint32_t host_svc[] = { HV_IC_VERSION(5, 0), HV_IC_VERSION(4, 0),
 struct hvsim_vss {
 	struct hvsim_cdev *cd;
 	int freeze_ms, other_ms;
-	bool negotiated;
+	struct hvsim_offer offer; /* host_fw, host_svc */
 	uint8_t txid;
 	enum hvsim_vss_path path;
 	bool have_reply;
@@ -83,6 +73,8 @@ int hvsim_vss_new(struct hvsim_cdev *cd, struct hvsim_vss **ret)
 	v->cd = cd;
 	v->freeze_ms = HVSIM_VSS_FREEZE_TIMEOUT_MS;
 	v->other_ms = HVSIM_UTIL_TIMEOUT_MS;
+	hvsim_offer_set(&v->offer, host_fw, ARRAY_SIZE(host_fw), host_svc,
+			ARRAY_SIZE(host_svc));
 	*ret = v;
 	return 0;
 }
@@ -122,12 +114,6 @@ const struct hvsim_vss_stats *hvsim_vss_stats(const struct hvsim_vss *v)
 /* ---------------------------------------------------------------------- */
 /* The kernel model.                                                       */
 
-static void put_version(uint8_t *p, uint32_t ver)
-{
-	hv_put_le16(p, HV_IC_VERSION_MAJOR(ver));
-	hv_put_le16(p + 2, HV_IC_VERSION_MINOR(ver));
-}
-
 /*
  * vmbus_prep_negotiate_resp (§1.3): the choice comes from the shared
  * expectation helper; an unmatched answer carries the host's counts as
@@ -151,10 +137,12 @@ static void k_negotiate(struct hvsim_vss *v, size_t len)
 	hv_put_le16(b + NEGO_SVCCNT, nego.found ? 1 : 0);
 	/* The data slots exist only in a packet long enough to hold them. */
 	if (len >= NEGO_DATA + 8) {
-		put_version(b + NEGO_DATA,
-			    nego.found ? nego.fw : HV_IC_VERSION(fc, 0));
-		put_version(b + NEGO_DATA + 4,
-			    nego.found ? nego.svc : HV_IC_VERSION(sc, 0));
+		hvsim_ic_put_version(b + NEGO_DATA,
+				     nego.found ? nego.fw :
+						  HV_IC_VERSION(fc, 0));
+		hvsim_ic_put_version(b + NEGO_DATA + 4,
+				     nego.found ? nego.svc :
+						  HV_IC_VERSION(sc, 0));
 	}
 }
 
@@ -303,26 +291,20 @@ int hvsim_vss_hibernate(struct hvsim_vss *v)
 
 int hvsim_vss_negotiate(struct hvsim_vss *v)
 {
-	struct hvsim_ic_nego nego;
 	ssize_t len, n;
 	int r;
 
-	len = hvsim_ic_build_negotiate(v->hpkt, sizeof(v->hpkt), v->txid++,
-				       host_fw, ARRAY_SIZE(host_fw), host_svc,
-				       ARRAY_SIZE(host_svc));
+	len = hvsim_offer_build(&v->offer, v->hpkt, sizeof(v->hpkt), v->txid++);
 	if (len < 0)
 		return (int)len;
 	n = hvsim_vss_exchange(v, v->hpkt, (size_t)len, v->hrep,
 			       sizeof(v->hrep));
 	if (n < 0)
 		return (int)n;
-	r = hvsim_ic_check_negotiate(v->hpkt, (size_t)len, v->hrep, (size_t)n,
-				     &nego, NULL, 0);
+	r = hvsim_offer_check(&v->offer, v->hpkt, (size_t)len, v->hrep,
+			      (size_t)n, NULL, NULL, 0);
 	if (r < 0)
 		return r;
-	if (!nego.found)
-		return -EPROTO;
-	v->negotiated = true;
 	v->stats.negotiations++;
 	return 0;
 }
@@ -342,7 +324,7 @@ int hvsim_vss_request(struct hvsim_vss *v, uint8_t op, uint32_t flags,
 
 	if (!v || !status)
 		return -EINVAL;
-	if (!v->negotiated) {
+	if (!v->offer.negotiated) {
 		r = hvsim_vss_negotiate(v);
 		if (r < 0)
 			return r;
