@@ -117,6 +117,15 @@ static int cdev_put(struct hvsim_cdev *cd, const void *msg, size_t len)
 	if (q > 0)
 		return -EFAULT;
 	n = send(cd->conn_fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+		/*
+		 * The daemon closed (or died) since we last looked: the
+		 * kernel would have reset the device on its release, and a
+		 * request now finds no daemon.
+		 */
+		cdev_reset(cd, false);
+		return -ENOTCONN;
+	}
 	if (n < 0)
 		return -errno;
 	if ((size_t)n != len)
