@@ -30,12 +30,13 @@
 #include <time.h>
 #include <linux/fs.h>
 
+#include "daemon-spawn.h"
 #include "hvis/util.h"
 #include "hvis/wire.h"
 #include "hvsim/hvsim-fcopy.h"
 #include "hvsim/hvsim.h"
 
-#define TIMEOUT_MS 10000
+#define TIMEOUT_MS HVIS_TIMEOUT(10000)
 #define MIB (1024u * 1024u)
 #define NOBODY 65534
 #define BIG_FILE_SIZE (1024ull * MIB)
@@ -246,7 +247,8 @@ static pid_t spawn_daemon(struct fx *f, const char *transport,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, f->log,
 					 O_WRONLY | O_CREAT | O_APPEND, 0644);
-	assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+	assert_int_equal(hvis_spawn_daemon(&pid, bin, &fa, NULL, argv, environ),
+			 0);
 	posix_spawn_file_actions_destroy(&fa);
 	return pid;
 }

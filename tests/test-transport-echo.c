@@ -14,12 +14,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "daemon-spawn.h"
 #include "hvis/util.h"
 #include "hvis/wire.h"
 #include "hvsim/hvsim.h"
 
 #define MESSAGES 100000
-#define TIMEOUT_MS 10000
+#define TIMEOUT_MS HVIS_TIMEOUT(10000)
 #define UIO_MAX_PAYLOAD 6224 /* a WRITE_TO_FILE packet with its IC header */
 #define TEST_GUID "11111111-2222-3333-4444-555555555555"
 #define TEST_INSTANCE "66666666-7777-8888-9999-aaaaaaaaaaaa"
@@ -62,8 +63,8 @@ static pid_t spawn_echo(char *const argv[])
 {
 	pid_t pid;
 
-	assert_int_equal(posix_spawn(&pid, argv[0], NULL, NULL, argv, environ),
-			 0);
+	assert_int_equal(
+		hvis_spawn_daemon(&pid, argv[0], NULL, NULL, argv, environ), 0);
 	return pid;
 }
 

@@ -25,10 +25,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "daemon-spawn.h"
 #include "hvis/util.h"
 #include "hvsim/hvsim-vss.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS HVIS_TIMEOUT(10000)
 
 extern char **environ;
 
@@ -191,8 +192,8 @@ static int run_cmd(char *const argv[], const char *out)
 					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
 					 O_WRONLY, 0);
-	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ),
-			 0);
+	assert_int_equal(
+		hvis_spawn_daemon(&pid, argv[0], &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -249,7 +250,8 @@ static pid_t spawn_daemon(struct fx *f, const char *const *extra)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, f->log,
 					 O_WRONLY | O_CREAT | O_APPEND, 0644);
-	assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+	assert_int_equal(hvis_spawn_daemon(&pid, bin, &fa, NULL, argv, environ),
+			 0);
 	posix_spawn_file_actions_destroy(&fa);
 	return pid;
 }

@@ -38,10 +38,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "daemon-spawn.h"
 #include "hvis/util.h"
 #include "hvsim/hvsim-vss.h"
 
-#define WAIT_MS 20000
+#define WAIT_MS HVIS_TIMEOUT(20000)
 #define ZRAM_CONTROL "/sys/class/zram-control"
 #define MAX_ZRAM 4
 #define MAX_MOUNTS 8
@@ -510,8 +511,8 @@ static void start_expect(const char *const *extra, size_t expected)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, sx.log,
 					 O_WRONLY | O_CREAT | O_APPEND, 0644);
-	assert_int_equal(posix_spawn(&sx.daemon, argv[0], &fa, NULL,
-				     (char *const *)argv, environ),
+	assert_int_equal(hvis_spawn_daemon(&sx.daemon, argv[0], &fa, NULL,
+					   (char *const *)argv, environ),
 			 0);
 	posix_spawn_file_actions_destroy(&fa);
 	if (hvsim_cdev_wait_ready(sx.cd, WAIT_MS) < 0)
