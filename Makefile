@@ -7,6 +7,8 @@
 #   make demo             run the daemons against the host simulator
 #   make bench            benchmarks (not tests)
 #   make fuzz             run each libFuzzer target FUZZ_SECONDS (clang)
+#   make soak             the load tests at full size (100,000 KVP operations)
+#   make valgrind         the integration tests with the daemons under memcheck
 #   make deps             install build and test dependencies (Debian)
 #   make install          DESTDIR=, PREFIX= as usual
 #   make deb              Debian package into DEBDIR (default build/deb)
@@ -248,6 +250,6 @@ clean:
 	rm -rf build build-san build-fuzz
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
