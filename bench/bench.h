@@ -146,6 +146,30 @@ static inline int bench_affinity(char *buf, size_t size, int *ncpus)
 	return 0;
 }
 
+/*
+ * A schedstat file (/proc/PID/schedstat or .../task/TID/schedstat): time
+ * on a CPU in ns and the number of times run. 0, or -errno / -EINVAL.
+ */
+static inline int bench_schedstat(const char *path, uint64_t *cpu_ns,
+				  uint64_t *runs)
+{
+	unsigned long long cpu = 0, wait, run = 0;
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu %llu", &cpu, &wait, &run);
+	fclose(f);
+	if (n != 3)
+		return -EINVAL;
+	if (cpu_ns)
+		*cpu_ns = cpu;
+	if (runs)
+		*runs = run;
+	return 0;
+}
+
 /* "Key:   123 kB" lines of a /proc file: the number, or -errno. */
 static inline long bench_proc_kb(const char *path, const char *field)
 {

@@ -179,17 +179,10 @@ static pid_t spawn(const struct bench *b, enum cfg c, const char *root,
 static uint64_t proc_cpu_ns(pid_t pid)
 {
 	char path[64];
-	unsigned long long ns = 0;
-	FILE *f;
+	uint64_t ns = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns;
+	return bench_schedstat(path, &ns, NULL) == 0 ? ns : 0;
 }
 
 static uint64_t thread_cpu_ns(void)

@@ -278,19 +278,14 @@ static int read_counters(pid_t pid, struct counters *c)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
-		unsigned long long run = 0, cpu, wait;
+		uint64_t run = 0;
 		long v, nv;
-		FILE *f;
 
 		if (e->d_name[0] == '.')
 			continue;
 		hv_snprintf(p, sizeof(p), "%s/%s/schedstat", dir, e->d_name);
-		f = fopen(p, "re");
-		if (f) {
-			if (fscanf(f, "%llu %llu %llu", &cpu, &wait, &run) != 3)
-				run = 0;
-			fclose(f);
-		}
+		if (bench_schedstat(p, NULL, &run) < 0)
+			run = 0;
 		hv_snprintf(p, sizeof(p), "%s/%s/status", dir, e->d_name);
 		v = bench_proc_kb(p, "voluntary_ctxt_switches");
 		nv = bench_proc_kb(p, "nonvoluntary_ctxt_switches");
